@@ -1,0 +1,23 @@
+# Two commands on a fresh machine:
+#   make run    set up .venv, then run the whole pipeline (dvc repro) on the embedded default
+#   make test   set up .venv, then run the test suite
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test setup
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+run: setup
+	dvc repro
+	@python -m stages.summary
+
+test: setup
+	python -m pytest

@@ -1,0 +1,102 @@
+"""Typed configs built from plain mappings, with one-line errors naming the key.
+
+Every component of the library has a frozen dataclass config. ``build`` turns a
+mapping (a params.yaml section, say) into one, rejecting unknown keys, values of
+the wrong type and values out of range. Ranges live in the field metadata:
+
+    step_size: float = field(default=10.0, metadata=gt(0))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config value is wrong; the message names the key and what is allowed."""
+
+
+def gt(x: float) -> dict:
+    return {"gt": x}
+
+
+def ge(x: float) -> dict:
+    return {"ge": x}
+
+
+def between(lo: float, hi: float) -> dict:
+    return {"ge": lo, "le": hi}
+
+
+def _type_name(tp: Any) -> str:
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _check_value(key: str, value: Any, tp: Any, meta: Mapping) -> Any:
+    origin = get_origin(tp)
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            raise ConfigError(f"{key} = {value!r}: unknown value (allowed: {', '.join(map(str, allowed))})")
+        return value
+    if origin in (list, tuple):
+        (inner,) = set(get_args(tp)) - {Ellipsis} or {Any}
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} = {value!r}: expected a list")
+        return tuple(_check_value(f"{key}[{i}]", v, inner, meta) for i, v in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} = {value!r}: expected true or false")
+    elif tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} = {value!r}: expected an integer")
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} = {value!r}: expected a number")
+        value = float(value)
+    elif tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} = {value!r}: expected a string")
+    if "gt" in meta and not value > meta["gt"]:
+        raise ConfigError(f"{key} = {value!r}: must be > {meta['gt']}")
+    if "ge" in meta and not value >= meta["ge"]:
+        raise ConfigError(f"{key} = {value!r}: must be >= {meta['ge']}")
+    if "le" in meta and not value <= meta["le"]:
+        raise ConfigError(f"{key} = {value!r}: must be <= {meta['le']}")
+    return value
+
+
+def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T:
+    """Build dataclass ``cls`` from ``values``; missing keys take the defaults.
+
+    Raises:
+        ConfigError: an unknown key, a wrong type or a value out of range; the
+            message starts with the dotted key (``prefix`` + field name).
+    """
+    values = dict(values or {})
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix.rstrip('.')}: expected a mapping")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(fields))})"
+        )
+    kwargs = {}
+    for name, value in values.items():
+        kwargs[name] = _check_value(prefix + name, value, hints[name], fields[name].metadata)
+    return cls(**kwargs)
+
+
+def pick(values: Mapping[str, Any], cls: type) -> dict:
+    """The subset of ``values`` whose keys are fields of ``cls``."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in values.items() if k in names}

@@ -1,0 +1,31 @@
+"""MLP energies for vectors: 2-D points, hand states, flattened digits."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ebm.models.conditioning import LabelAffine, as_label_vector
+from ebm.models.resnet import activation
+from ebm.models.spectral import SNLinear
+
+
+class MLPEnergy(nn.Module):
+    """E(x, y) for x: [B, D]; the label enters as a bias on every hidden layer."""
+
+    def __init__(self, d_in: int, hidden: tuple[int, ...] = (400, 400), label_dim: int = 0,
+                 act: str = "swish", spectral_norm: bool = True):
+        super().__init__()
+        self.label_dim, self.act = label_dim, activation(act)
+        dims = (d_in, *hidden)
+        linear = SNLinear if spectral_norm else nn.Linear
+        self.layers = nn.ModuleList(linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.biases = nn.ModuleList(LabelAffine(label_dim, b) for b in hidden)
+        self.head = nn.Linear(dims[-1], 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        y = as_label_vector(y, self.label_dim)
+        h = x.flatten(1)
+        for layer, bias in zip(self.layers, self.biases):
+            h = self.act(layer(h) + bias(y))
+        return self.head(h).squeeze(-1)

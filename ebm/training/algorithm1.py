@@ -1,0 +1,81 @@
+"""Algorithm 1 of the paper: contrastive training with Langevin negatives.
+
+One iteration:
+  1. one spectral-norm power iteration (W/sigma is then fixed for the rest of it);
+  2. chains start from the replay buffer (95%) or uniform noise (5%);
+  3. K Langevin steps on the current energy, parameters frozen;
+  4. loss = E(x+) - E(x-) + alpha (E(x+)^2 + E(x-)^2), one forward over both;
+  5. a step of the clipped Adam; the chains' end states go back to the buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ebm.config import between, ge, gt
+from ebm.models.spectral import power_iteration
+from ebm.sampling.langevin import LangevinConfig, langevin
+from ebm.sampling.replay import ReplayBuffer, init_chains
+from ebm.training.loss import contrastive_loss
+from ebm.training.optim import ClippedAdam
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    n_iters: int = field(default=1000, metadata=gt(0))
+    batch_size: int = field(default=128, metadata=gt(0))
+    lr: float = field(default=3e-4, metadata=gt(0))
+    beta1: float = field(default=0.0, metadata=between(0, 1))
+    beta2: float = field(default=0.999, metadata=between(0, 1))
+    l2_coeff: float = field(default=1.0, metadata=ge(0))
+    replay_size: int = field(default=10000, metadata=ge(0))
+    replay_prob: float = field(default=0.95, metadata=between(0, 1))
+    history_every: int = field(default=300, metadata=gt(0))  # checkpoint spacing for ensembles
+    history_size: int = field(default=10, metadata=gt(0))  # K checkpoints kept
+
+
+def random_batches(x: torch.Tensor, y: torch.Tensor | None, batch_size: int, generator=None) -> Iterator:
+    """Endless random batches (with reshuffling each epoch)."""
+    n = x.shape[0]
+    while True:
+        perm = torch.randperm(n, generator=generator)
+        for i in range(0, n - batch_size + 1, batch_size):
+            idx = perm[i : i + batch_size]
+            yield x[idx], (y[idx] if y is not None else None)
+
+
+class Trainer:
+    """Holds the model, optimiser and replay buffer; ``step`` is one iteration."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, langevin_cfg: LangevinConfig,
+                 init: Callable[[int], torch.Tensor], generator: torch.Generator | None = None):
+        self.model, self.cfg, self.langevin_cfg, self.init = model, cfg, langevin_cfg, init
+        self.generator = generator
+        self.opt = ClippedAdam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+        self.buffer = ReplayBuffer(cfg.replay_size) if cfg.replay_size > 0 else None
+        self.last_negatives: torch.Tensor | None = None
+
+    def step(self, x_pos: torch.Tensor, y_pos: torch.Tensor | None) -> dict:
+        model = self.model
+        model.train()
+        power_iteration(model)
+        x0, y_neg = self.init(x_pos.shape[0]), y_pos
+        if self.buffer is not None:
+            x0, y_neg = init_chains(self.buffer, x0, y_pos, self.cfg.replay_prob, self.generator)
+        x_neg = langevin(lambda x: model(x, y_neg), x0, self.langevin_cfg, models=(model,),
+                         generator=self.generator)
+        y_all = torch.cat([y_pos, y_neg]) if y_pos is not None else None
+        energies = model(torch.cat([x_pos, x_neg]), y_all)
+        e_pos, e_neg = energies.split(x_pos.shape[0])
+        loss, stats = contrastive_loss(e_pos, e_neg, self.cfg.l2_coeff)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        if self.buffer is not None:
+            self.buffer.add(x_neg, y_neg)
+        self.last_negatives = x_neg
+        return stats

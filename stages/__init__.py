@@ -1,0 +1,1 @@
+"""Thin DVC stages: read params, call ``ebm``, write outputs, log one MLflow run each."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the stages: paths, params, atomic I/O, MLflow tracking."""

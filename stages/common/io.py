@@ -1,0 +1,93 @@
+"""Writing outputs so that a failed or killed stage leaves nothing half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yields a temporary sibling path; renamed onto ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()
+
+
+def write_json(path: Path, obj: dict) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def save_torch(path: Path, obj) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def save_npz(path: Path, **arrays) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    keys = list(rows[0]) if rows else []
+    with atomic_path(path) as tmp:
+        lines = [",".join(keys)] + [",".join(f"{r[k]:.6g}" if isinstance(r[k], float) else str(r[k]) for k in keys) for r in rows]
+        tmp.write_text("\n".join(lines) + "\n")
+
+
+def save_grid(path: Path, images: torch.Tensor, nrow: int = 10, scale: int = 4) -> None:
+    """A PNG grid of images in [0, 1], upscaled (nearest) so 8x8 digits are visible."""
+    from torchvision.utils import save_image
+
+    x = images.detach().float().clamp(0, 1)
+    if scale > 1:
+        x = torch.nn.functional.interpolate(x, scale_factor=scale, mode="nearest")
+    with atomic_path(path) as tmp:
+        save_image(x, tmp, nrow=nrow, padding=2, pad_value=0.5, format="png")
+
+
+class UserError(Exception):
+    """A problem the user fixes (bad params, missing file); printed as one line."""
+
+
+def load_torch(path: Path, what: str, fix: str):
+    """torch.load with a one-line error naming the file and what to run."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: missing {what}; run `{fix}`")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # truncated or not a torch file
+        raise UserError(f"{path}: corrupt {what} ({type(e).__name__}); run `{fix}`") from None
+
+
+def load_npz(path: Path, what: str, fix: str, keys: tuple[str, ...] = ()) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: missing {what}; run `{fix}`")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in z.files}
+    except Exception as e:
+        raise UserError(f"{path}: corrupt {what} ({type(e).__name__}); run `{fix}`") from None
+    missing = [k for k in keys if k not in out]
+    if missing:
+        raise UserError(f"{path}: corrupt {what} (no array {missing[0]!r}); run `{fix}`")
+    return out

@@ -1,0 +1,24 @@
+"""The entry wrapper of every stage: one-line errors and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from stages.common.io import UserError
+
+
+def run_main(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser) -> None:
+    args = parser.parse_args()
+    try:
+        main(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+def variant_parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--variant", required=True, help="a key of `variants` in params.yaml")
+    return p

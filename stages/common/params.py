@@ -1,0 +1,139 @@
+"""params.yaml -> typed configs, validated before any work.
+
+Each top-level section has a validator; every stage validates the whole file
+first, so a bad value stops the pipeline at its first stage with one line
+naming the key. New sections (new experiments) register in ``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ebm.config import ConfigError, build, gt, pick
+from ebm.evaluation import ClassifierConfig
+from ebm.models import NETWORKS
+from ebm.sampling import LangevinConfig, PersistentConfig
+from ebm.training import TrainConfig
+from stages.common.io import UserError
+from stages.common.paths import PARAMS
+
+@dataclass(frozen=True)
+class DownloadParams:
+    datasets: tuple[str, ...] = ("digits",)
+    test_fraction: float = field(default=0.2, metadata={"gt": 0, "le": 0.9})
+
+DATASETS = ("digits", "mnist", "cifar10")
+
+@dataclass(frozen=True)
+class LoggingParams:
+    log_every: int = field(default=10, metadata=gt(0))
+
+@dataclass(frozen=True)
+class VariantParams:
+    dataset: str = "digits"
+    network: str = "digits_resnet"
+    conditional: bool = False
+
+@dataclass(frozen=True)
+class SampleParams:
+    n_samples: int = field(default=500, metadata=gt(0))
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    n_reference: int = field(default=500, metadata=gt(1))  # train images for the FD floor
+
+def build_split(values: Mapping | None, prefix: str, *classes: type) -> tuple:
+    """One params section feeding several configs; unknown keys are those of none."""
+    values = dict(values or {})
+    allowed = {f.name for c in classes for f in dataclasses.fields(c)}
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+    return tuple(build(c, pick(values, c), prefix) for c in classes)
+
+def _download(v, p):
+    cfg = build(DownloadParams, v, p)
+    for i, name in enumerate(cfg.datasets):
+        if name not in DATASETS:
+            raise ConfigError(f"{p}datasets[{i}] = {name!r}: unknown dataset (allowed: {', '.join(DATASETS)})")
+    return cfg
+
+def _variants(v, p):
+    if not isinstance(v, Mapping) or not v:
+        raise ConfigError(f"{p.rstrip('.')}: expected a mapping of variant name -> settings")
+    out = {}
+    for name, spec in v.items():
+        cfg = build(VariantParams, spec, f"{p}{name}.")
+        if cfg.network not in NETWORKS:
+            raise ConfigError(f"{p}{name}.network = {cfg.network!r}: unknown network (allowed: {', '.join(NETWORKS)})")
+        if cfg.dataset not in DATASETS:
+            raise ConfigError(f"{p}{name}.dataset = {cfg.dataset!r}: unknown dataset (allowed: {', '.join(DATASETS)})")
+        out[name] = cfg
+    return out
+
+def _seed(v, p):
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ConfigError(f"seed = {v!r}: expected an integer >= 0")
+    return v
+
+SECTIONS: dict[str, Callable[[Any, str], Any]] = {
+    "seed": _seed,
+    "download": _download,
+    "classifier": lambda v, p: build(ClassifierConfig, v, p),
+    "train": lambda v, p: build_split(v, p, TrainConfig, LangevinConfig, LoggingParams),
+    "variants": _variants,
+    "sample": lambda v, p: build_split(v, p, PersistentConfig, LangevinConfig),
+    "evaluate": lambda v, p: build(EvaluateParams, v, p),
+}
+
+def load_params(path: Path = PARAMS) -> dict[str, Any]:
+    """All sections of params.yaml, validated; raises UserError with one line."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; the pipeline's params file must exist") from None
+    except yaml.YAMLError as e:
+        raise UserError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a mapping of sections")
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise UserError(f"{path}: {unknown[0]}: unknown section (allowed: {', '.join(SECTIONS)})")
+    out = {"_raw": raw}
+    try:
+        for name, check in SECTIONS.items():
+            out[name] = check(raw.get(name, {} if name != "seed" else 0), f"{name}.")
+    except ConfigError as e:
+        raise UserError(f"{path}: {e}") from None
+    return out
+
+def variant(params: dict, name: str) -> VariantParams:
+    if name not in params["variants"]:
+        raise UserError(f"variants.{name}: unknown variant (defined: {', '.join(params['variants'])})")
+    return params["variants"][name]
+
+def flatten(d: Mapping, prefix: str = "") -> dict[str, Any]:
+    """{'train': {'lr': 1}} -> {'train.lr': 1}, for MLflow params."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+def section_params(params: dict, *sections: str, variant_name: str | None = None) -> dict:
+    """The raw params a stage reads (what it declares in dvc.yaml), flattened."""
+    raw = params["_raw"]
+    picked = {s: raw[s] for s in sections if s in raw}
+    if variant_name is not None:
+        picked["variants"] = {variant_name: raw["variants"][variant_name]}
+    return flatten(picked)

@@ -1,0 +1,43 @@
+"""Every path the stages read or write; dvc.yaml wires the same ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+DATA = Path("data")
+MODELS = Path("models")
+METRICS = Path("metrics")
+PLOTS = Path("plots")
+
+
+def dataset_dir(name: str) -> Path:
+    return DATA / name
+
+
+def model_dir(variant: str) -> Path:
+    return MODELS / variant
+
+
+def history_dir(variant: str) -> Path:
+    return MODELS / variant / "history"
+
+
+def classifier_dir() -> Path:
+    return MODELS / "classifier"
+
+
+def samples_dir(variant: str) -> Path:
+    return DATA / "samples" / variant
+
+
+def metrics_file(stage: str, variant: str | None = None) -> Path:
+    return METRICS / stage / f"{variant}.json" if variant else METRICS / f"{stage}.json"
+
+
+def curve_file(stage: str, variant: str) -> Path:
+    return PLOTS / stage / f"{variant}.csv"
+
+
+def images_dir(stage: str, variant: str) -> Path:
+    return PLOTS / "images" / stage / variant

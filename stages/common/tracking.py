@@ -1,0 +1,127 @@
+"""One MLflow run per stage execution, and one writer for DVC metrics + MLflow.
+
+The tracking URI and the artifact location are anchored at the repository root
+(``DVC_ROOT`` inside DVC), so queued and temporary DVC experiments, which run
+in ``.dvc/tmp/exps/tmpXXXX``, log into the root's ``mlflow.db`` too.
+If MLflow fails (a locked database, say), the stage warns once and goes on:
+DVC's outputs are the record of results, MLflow is for browsing them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from stages.common.io import write_json
+
+EXPERIMENT = "igebm"
+
+
+def repo_root() -> Path:
+    return Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve()
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{repo_root() / 'mlflow.db'}"
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=repo_root(), timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class StageRun:
+    """The MLflow run of one stage execution; every call is safe if MLflow is down."""
+
+    def __init__(self, stage: str, variant: str | None, params: dict):
+        self.stage, self.variant = stage, variant
+        self.mlflow = None
+        self._warned = False
+        self._start(params)
+
+    def _warn(self, e: Exception) -> None:
+        if not self._warned:
+            print(f"warning: MLflow tracking unavailable ({type(e).__name__}: {e}); outputs are still written",
+                  file=sys.stderr)
+            self._warned = True
+        self.mlflow = None
+
+    def _start(self, params: dict) -> None:
+        try:
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+            warnings.filterwarnings("ignore", module="mlflow")
+            import mlflow
+
+            mlflow.set_tracking_uri(tracking_uri())
+            if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+                with contextlib.suppress(Exception):  # another process may create it first
+                    mlflow.create_experiment(EXPERIMENT, artifact_location=(repo_root() / "mlruns").as_uri())
+            mlflow.set_experiment(EXPERIMENT)
+            name = f"{self.stage}@{self.variant}" if self.variant else self.stage
+            tags = {
+                "stage": self.stage,
+                "variant": self.variant or "",
+                "dvc.stage": os.environ.get("DVC_STAGE", name),
+                "dvc.exp_name": os.environ.get("DVC_EXP_NAME", "workspace"),
+                "dvc.baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV", ""),
+                "git.commit": _git_commit(),
+            }
+            mlflow.start_run(run_name=name, tags=tags)
+            mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+            self.mlflow = mlflow
+        except Exception as e:
+            self._warn(e)
+
+    def _call(self, fn: str, *args, **kwargs) -> None:
+        if self.mlflow is None:
+            return
+        try:
+            getattr(self.mlflow, fn)(*args, **kwargs)
+        except Exception as e:
+            self._warn(e)
+
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        self._call("log_metrics", {k: float(v) for k, v in metrics.items()}, step=step)
+
+    def log_artifact(self, path: Path, subdir: str | None = None) -> None:
+        self._call("log_artifact", str(path), subdir)
+
+    def write_metrics(self, path: Path, metrics: dict) -> None:
+        """The one writer: the same dict to the DVC metrics JSON and to MLflow."""
+        write_json(path, metrics)
+        flat = {k: v for k, v in _flat(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        self.log_metrics(flat)
+
+    def end(self, status: str) -> None:
+        self._call("end_run", status=status)
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+@contextlib.contextmanager
+def stage_run(stage: str, variant: str | None, params: dict) -> Iterator[StageRun]:
+    """A StageRun that ends FINISHED, or FAILED if the stage raises."""
+    run = StageRun(stage, variant, params)
+    try:
+        yield run
+    except BaseException:
+        run.end("FAILED")
+        raise
+    run.end("FINISHED")
