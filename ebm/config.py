@@ -51,6 +51,7 @@ def _check_value(key: str, value: Any, tp: Any, meta: Mapping) -> Any:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key} = {value!r}: expected a list")
         return tuple(_check_value(f"{key}[{i}]", v, inner, meta) for i, v in enumerate(value))
+    given = value  # as the user wrote it, for messages
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{key} = {value!r}: expected true or false")
@@ -65,11 +66,11 @@ def _check_value(key: str, value: Any, tp: Any, meta: Mapping) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{key} = {value!r}: expected a string")
     if "gt" in meta and not value > meta["gt"]:
-        raise ConfigError(f"{key} = {value!r}: must be > {meta['gt']}")
+        raise ConfigError(f"{key} = {given!r}: must be > {meta['gt']}")
     if "ge" in meta and not value >= meta["ge"]:
-        raise ConfigError(f"{key} = {value!r}: must be >= {meta['ge']}")
+        raise ConfigError(f"{key} = {given!r}: must be >= {meta['ge']}")
     if "le" in meta and not value <= meta["le"]:
-        raise ConfigError(f"{key} = {value!r}: must be <= {meta['le']}")
+        raise ConfigError(f"{key} = {given!r}: must be <= {meta['le']}")
     return value
 
 

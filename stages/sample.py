@@ -23,6 +23,14 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
     return (x.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
+def grid_order(y: torch.Tensor | None, n: int, per_class: int = 10) -> torch.Tensor:
+    """Indices for a 10x10 grid: one row per asked class (conditional), else the first 100."""
+    if y is None:
+        return torch.arange(min(n, 100))
+    rows = [torch.nonzero(y == c).flatten()[:per_class] for c in torch.unique(y)[:10]]
+    return torch.cat(rows)
+
+
 def main(args) -> None:
     params = load_params()
     variant(params, args.variant)
@@ -47,9 +55,8 @@ def main(args) -> None:
             bar.close()
             arrays[name] = to_uint8(x).numpy()
             arrays[f"{name}_labels"] = (y if y is not None else torch.full((n,), -1)).numpy()
-            order = torch.argsort(y, stable=True)[:100] if y is not None else torch.arange(min(n, 100))
             grid = images_dir("sample", args.variant) / f"{name}.png"
-            save_grid(grid, x[order])
+            save_grid(grid, x[grid_order(y, n)])
             run.log_artifact(grid)
         save_npz(out / "samples.npz", **arrays)
         run.log_metrics({"n_samples": n, "n_ensemble": len(ensemble)})

@@ -1,0 +1,67 @@
+"""Bad params fail before any work, with one line naming the key."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stages.common.io import UserError
+from stages.common.params import load_params, variant
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_params() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def write(tmp_path, params) -> Path:
+    p = tmp_path / "params.yaml"
+    p.write_text(yaml.safe_dump(params))
+    return p
+
+
+def test_the_default_params_are_valid():
+    params = load_params(ROOT / "params.yaml")
+    assert set(params["variants"]) >= {"digits_uncond", "digits_cond"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda p: p["train"].update(step_sise=10), "train.step_sise: unknown key"),
+        (lambda p: p["train"].update(step_size=-1), "train.step_size = -1: must be > 0"),
+        (lambda p: p["train"].update(n_iters="many"), "train.n_iters = 'many': expected an integer"),
+        (lambda p: p["train"].update(lr="fast"), "train.lr = 'fast': expected a number"),
+        (lambda p: p["train"].update(form="euler"), "train.form = 'euler': unknown value (allowed: decoupled, textbook)"),
+        (lambda p: p["train"].update(replay_prob=1.5), "train.replay_prob = 1.5: must be <= 1"),
+        (lambda p: p["variants"]["digits_cond"].update(network="vgg"), "variants.digits_cond.network = 'vgg': unknown network"),
+        (lambda p: p["download"].update(datasets=["imagenet"]), "download.datasets[0] = 'imagenet': unknown dataset"),
+        (lambda p: p.update(trian={}), "trian: unknown section"),
+        (lambda p: p.update(seed=-3), "seed = -3"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, edit, expected):
+    params = default_params()
+    edit(params)
+    with pytest.raises(UserError) as e:
+        load_params(write(tmp_path, params))
+    assert expected in str(e.value) and "\n" not in str(e.value)
+
+
+def test_unknown_variant_lists_the_defined_ones():
+    with pytest.raises(UserError, match="variants.nope: unknown variant .defined: digits_uncond, digits_cond"):
+        variant(load_params(ROOT / "params.yaml"), "nope")
+
+
+def test_a_stage_exits_non_zero_with_one_line_and_writes_nothing(tmp_path):
+    params = default_params()
+    params["train"]["step_size"] = -1
+    write(tmp_path, params)
+    r = subprocess.run([sys.executable, "-m", "stages.train", "--variant", "digits_uncond"], cwd=tmp_path,
+                       capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["error: params.yaml: train.step_size = -1: must be > 0"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]

@@ -1,0 +1,117 @@
+"""`dvc repro` of the whole DAG with tiny params, in a fresh git repository.
+
+Checks: everything runs; a second `dvc repro` reruns nothing; `dvc exp run -S
+train.step_size=...` reruns train/sample/evaluate but not download; `dvc exp
+show` has the param beside the metrics; each stage execution is an MLflow run in
+the root mlflow.db, tagged; a queued experiment lands its runs there too.
+"""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.tiny_params import tiny
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def sh(repo, *cmd, check=True, timeout=900):
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
+    env.pop("DVC_ROOT", None)
+    r = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r
+
+
+def ran(output: str) -> set[str]:
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("e2e") / "project"
+    files = sh(ROOT, "git", "ls-files", "-co", "--exclude-standard").stdout.split()
+    for f in files:
+        if f == "dvc.lock" or not (ROOT / f).is_file():
+            continue
+        (repo / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, repo / f)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    (repo / "params.yaml").write_text(yaml.safe_dump(tiny(params), sort_keys=False))
+    sh(repo, "git", "init", "-q")
+    sh(repo, "git", "config", "user.email", "test@example.com")
+    sh(repo, "git", "config", "user.name", "test")
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-qm", "tiny pipeline")
+    return repo
+
+
+def mlflow_runs(repo) -> list[dict]:
+    con = sqlite3.connect(repo / "mlflow.db")
+    rows = con.execute("select run_uuid, name, status from runs").fetchall()
+    tags = con.execute("select run_uuid, key, value from tags").fetchall()
+    con.close()
+    out = {r: {"name": n, "status": s, "tags": {}} for r, n, s in rows}
+    for r, k, v in tags:
+        out[r]["tags"][k] = v
+    return list(out.values())
+
+
+def test_repro_then_nothing_reruns_then_exp_run_reruns_only_downstream(repo):
+    first = sh(repo, "dvc", "repro")
+    stages = ran(first.stdout)
+    assert {"download@digits", "classifier", "train@digits_uncond", "train@digits_cond", "sample@digits_cond",
+            "evaluate@digits_cond", "evaluate@digits_uncond"} <= stages
+    metrics = json.loads((repo / "metrics/evaluate/digits_cond.json").read_text())
+    assert {"fd_single", "fd_ensemble", "fd_floor", "cond_accuracy_single", "cond_accuracy_ensemble"} <= set(metrics)
+    assert (repo / "plots/images/sample/digits_cond/ensemble.png").stat().st_size > 0
+    assert len(list((repo / "models/digits_cond/history").glob("step_*.pt"))) == 3
+
+    again = sh(repo, "dvc", "repro")
+    assert ran(again.stdout) == set()
+
+    runs = mlflow_runs(repo)
+    assert len(runs) == len(stages)  # one MLflow run per stage execution
+    train = next(r for r in runs if r["name"] == "train@digits_cond")
+    assert train["status"] == "FINISHED"
+    assert train["tags"]["dvc.exp_name"] == "workspace" and len(train["tags"]["git.commit"]) == 40
+    assert train["tags"]["variant"] == "digits_cond" and train["tags"]["stage"] == "train"
+
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-qm", "baseline results")
+    exp = sh(repo, "dvc", "exp", "run", "-n", "step5", "-S", "train.step_size=5")
+    rerun = ran(exp.stdout)
+    assert {"train@digits_uncond", "train@digits_cond", "sample@digits_cond", "evaluate@digits_cond"} <= rerun
+    assert "download@digits" not in rerun and "classifier" not in rerun
+    show = json.loads(sh(repo, "dvc", "exp", "show", "--json").stdout)
+    text = json.dumps(show)
+    assert '"step_size": 5' in text and "fd_single" in text
+    names = {r["tags"].get("dvc.exp_name") for r in mlflow_runs(repo)}
+    assert "step5" in names
+
+
+def test_queued_experiment_lands_in_the_root_mlflow_db(repo):
+    sh(repo, "git", "checkout", "-q", "--", ".")
+    sh(repo, "dvc", "exp", "run", "--queue", "-n", "queued7", "-S", "train.step_size=7")
+    sh(repo, "dvc", "queue", "start")
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        status = sh(repo, "dvc", "queue", "status").stdout
+        if "queued7" in status and ("Success" in status or "Failed" in status):
+            break
+        time.sleep(3)
+    assert "Success" in status, status + sh(repo, "dvc", "queue", "logs", "queued7", check=False).stdout[-3000:]
+    sh(repo, "dvc", "queue", "stop", check=False)
+    names = {r["tags"].get("dvc.exp_name") for r in mlflow_runs(repo)}
+    assert "queued7" in names
+    assert not list((repo / ".dvc" / "tmp" / "exps").glob("**/mlflow.db"))

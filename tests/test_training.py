@@ -1,0 +1,77 @@
+"""Algorithm 1 parts: loss, clipped Adam, replay buffer, one training step."""
+
+import torch
+
+from ebm.data import uniform_like
+from ebm.models import build_energy, sn_vectors
+from ebm.models.spectral import SNConv2d
+from ebm.sampling import LangevinConfig, ReplayBuffer, init_chains
+from ebm.training import ClippedAdam, TrainConfig, Trainer, contrastive_loss
+
+
+def test_contrastive_loss_formula():
+    e_pos, e_neg = torch.tensor([1.0, 3.0]), torch.tensor([0.0, -2.0])
+    loss, stats = contrastive_loss(e_pos, e_neg, l2_coeff=0.5)
+    assert torch.isclose(loss, torch.tensor(2.0 - (-1.0) + 0.5 * (5.0 + 2.0)))
+    assert stats["e_pos"] == 2.0 and stats["e_neg"] == -1.0
+
+
+def test_clipped_adam_bounds_the_first_gradient_at_0_1():
+    p = torch.nn.Parameter(torch.zeros(3))
+    opt = ClippedAdam([p], lr=1.0, betas=(0.0, 0.999))
+    p.grad = torch.tensor([5.0, -5.0, 0.05])
+    opt.step()
+    # beta1 = 0: the update is g / sqrt(g^2) = sign(g) for the clipped g (0.1, -0.1, 0.05)
+    assert torch.allclose(opt.state[p]["v"], 0.001 * torch.tensor([0.01, 0.01, 0.0025]))
+    assert torch.allclose(p.data, -torch.sign(torch.tensor([5.0, -5.0, 0.05])), atol=1e-4)
+
+
+def test_replay_buffer_keeps_labels_and_round_trips_within_a_quantum():
+    buf = ReplayBuffer(capacity=5)
+    x = torch.rand(8, 1, 2, 2)
+    buf.add(x, torch.arange(8))
+    assert len(buf) == 5  # FIFO ring: the last 5 stay
+    assert set(buf.y.tolist()) == {3, 4, 5, 6, 7}
+    xs, ys = buf.sample(50, torch.Generator().manual_seed(0))
+    for xi, yi in zip(xs, ys):
+        assert (xi - x[yi]).abs().max() < 1 / 256
+
+
+def test_init_chains_replays_about_the_asked_share():
+    buf = ReplayBuffer(capacity=1000)
+    buf.add(torch.ones(1000, 1, 2, 2) * 0.999, torch.zeros(1000, dtype=torch.long))
+    fresh = torch.zeros(999, 1, 2, 2)
+    x, y = init_chains(buf, fresh, torch.ones(999, dtype=torch.long), 0.95, torch.Generator().manual_seed(0))
+    replayed = (x[:, 0, 0, 0] > 0.9).float().mean()
+    assert 0.93 < replayed < 0.97
+    assert torch.equal(y == 0, x[:, 0, 0, 0] > 0.9)  # replayed chains keep their buffer label
+
+
+def test_train_step_runs_one_power_iteration_and_fills_the_buffer():
+    torch.manual_seed(0)
+    model = build_energy("digits_resnet", 1, label_dim=10)
+    trainer = Trainer(model, TrainConfig(batch_size=8, replay_size=100), LangevinConfig(n_steps=3),
+                      uniform_like((1, 8, 8)))
+    # Expected u after exactly one power iteration, computed from a copy.
+    conv = next(m for m in model.modules() if isinstance(m, SNConv2d))
+    w = conv.weight_orig.detach().flatten(1)
+    v = torch.nn.functional.normalize(w.t() @ conv.u, dim=0)
+    u_expected = torch.nn.functional.normalize(w @ v, dim=0)
+    stats = trainer.step(torch.rand(8, 1, 8, 8), torch.randint(0, 10, (8,)))
+    assert torch.allclose(conv.u, u_expected, atol=1e-6)
+    assert len(trainer.buffer) == 8 and trainer.buffer.y is not None
+    assert set(stats) >= {"loss", "e_pos", "e_neg"} and all(map(lambda v: v == v, stats.values()))
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_training_separates_data_from_noise():
+    # A few dozen iterations on a two-mode toy: data energy ends below uniform noise.
+    torch.manual_seed(0)
+    data = torch.zeros(256, 1, 8, 8)
+    data[:, :, 2:6, 2:6] = 1.0
+    model = build_energy("digits_resnet", 1)
+    trainer = Trainer(model, TrainConfig(batch_size=32, lr=1e-3), LangevinConfig(n_steps=5), uniform_like((1, 8, 8)))
+    for _ in range(40):
+        trainer.step(data[:32], None)
+    with torch.no_grad():
+        assert model(data[:32]).mean() < model(torch.rand(32, 1, 8, 8)).mean()
