@@ -13,6 +13,10 @@ TINY = {
     "train": {"n_iters": 6, "batch_size": 16, "n_steps": 3, "history_every": 2, "history_size": 3, "log_every": 2},
     "sample": {"n_chains": 20, "rounds": 2, "settle_rounds": 1, "n_steps": 3},
     "evaluate": {"n_reference": 50},
+    "restore": {"n_images": 10, "denoise_rounds": 1, "inpaint_rounds": 1, "n_steps": 2},
+    "crossclass": {"n_images": 10, "rounds": 2, "n_steps": 2},
+    "ood": {"n_images": 20},
+    "robustness": {"n_images": 10, "linf_eps": [0.0, 0.1], "l2_eps": [0.5], "pgd_steps": 2, "n_steps": 2},
 }
 
 

@@ -17,6 +17,7 @@ import yaml
 
 from ebm.config import ConfigError, build, gt, pick
 from ebm.evaluation import ClassifierConfig
+from ebm.generalization import CrossClassConfig, OODConfig, RestoreConfig, RobustnessConfig
 from ebm.models import NETWORKS
 from ebm.sampling import LangevinConfig, PersistentConfig
 from ebm.training import TrainConfig
@@ -47,6 +48,12 @@ class SampleParams:
 @dataclass(frozen=True)
 class EvaluateParams:
     n_reference: int = field(default=500, metadata=gt(1))  # train images for the FD floor
+
+@dataclass(frozen=True)
+class ExperimentParams:  # restore, crossclass, ood, robustness: which model, its data, how many images
+    variant: str = "digits_cond"
+    dataset: str = "digits"  # the variant's dataset (dvc.yaml needs it to name the data dependency)
+    n_images: int = field(default=200, metadata=gt(0))
 
 def build_split(values: Mapping | None, prefix: str, *classes: type) -> tuple:
     """One params section feeding several configs; unknown keys are those of none."""
@@ -90,6 +97,10 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "variants": _variants,
     "sample": lambda v, p: build_split(v, p, PersistentConfig, LangevinConfig),
     "evaluate": lambda v, p: build(EvaluateParams, v, p),
+    "restore": lambda v, p: build_split(v, p, ExperimentParams, RestoreConfig, LangevinConfig),
+    "crossclass": lambda v, p: build_split(v, p, ExperimentParams, CrossClassConfig, LangevinConfig),
+    "ood": lambda v, p: build_split(v, p, ExperimentParams, OODConfig),
+    "robustness": lambda v, p: build_split(v, p, ExperimentParams, RobustnessConfig, LangevinConfig),
 }
 
 def load_params(path: Path = PARAMS) -> dict[str, Any]:

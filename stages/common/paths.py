@@ -41,3 +41,13 @@ def curve_file(stage: str, variant: str) -> Path:
 
 def images_dir(stage: str, variant: str) -> Path:
     return PLOTS / "images" / stage / variant
+
+
+def curves_dir(stage: str, variant: str) -> Path:
+    """Several CSV curves of one stage execution (e.g. one per OOD set)."""
+    return PLOTS / stage / variant
+
+
+def raw_dir(name: str) -> Path:
+    """torchvision's own files of a dataset (downloaded there, or put there by hand)."""
+    return DATA / ".raw" / name

@@ -1,0 +1,107 @@
+"""ood: out-of-distribution detection with the unconditional EBM (reference §3.2).
+
+Score -E(x) on the raw image (no Langevin); AUROC by scikit-learn with held-out
+images as positives and each OOD set (as many images) as negatives. Embedded sets
+are made from held-out digits (ebm.generalization.ood.TRANSFORMS); ``svhn``,
+``cifar100``, ``textures`` come through torchvision (paper scale, network needed once).
+
+Outputs: metrics/ood/<v>.json (AUROC per set and averages), plots/ood/<v>/<set>.csv
+(ROC curves), plots/images/ood/<v>/{roc,energy_histograms}.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ebm.generalization import (
+    TRANSFORMS, DatasetUnavailable, auroc, load_torchvision_set, ood_scores, roc, transform_set,
+)
+from stages.common.experiment import experiment_model, subset
+from stages.common.figures import plt, save_figure
+from stages.common.io import UserError, atomic_path, write_csv
+from stages.common.main import run_main
+from stages.common.params import load_params, section_params
+from stages.common.paths import curves_dir, images_dir, metrics_file, raw_dir
+from stages.common.tracking import stage_run
+
+# The columns of the paper's table (reference §3.2) and our names for them.
+PAPER_SETS = ("svhn", "textures", "constant_uniform", "uniform", "interpolation")
+
+
+def ood_images(name: str, x_in: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    if name in TRANSFORMS:
+        return transform_set(name, x_in, gen)
+    try:
+        return load_torchvision_set(name, raw_dir(name), len(x_in), tuple(x_in.shape[1:]), gen)
+    except DatasetUnavailable as e:
+        raise UserError(f"ood.sets: {e}") from None
+
+
+def plot_roc(path, curves: dict[str, tuple], aucs: dict[str, float]) -> None:
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, (fpr, tpr) in curves.items():
+        ax.plot(fpr, tpr, label=f"{name} ({aucs[name]:.2f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=1)
+    ax.set(xlabel="false positive rate (OOD kept)", ylabel="true positive rate (held-out kept)",
+           title="ROC of -E(x): held-out vs OOD (AUROC)")
+    ax.legend(fontsize=8, loc="lower right")
+    save_figure(fig, path)
+
+
+def plot_histograms(path, s_in: np.ndarray, scores: dict[str, np.ndarray]) -> None:
+    """The paper's relative-likelihood figure: -E of held-out images against each set."""
+    n = len(scores)
+    cols = min(3, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, (name, s) in zip(axes.flat, scores.items()):
+        bins = np.linspace(min(s_in.min(), s.min()), max(s_in.max(), s.max()), 40)
+        ax.hist(s_in, bins=bins, alpha=0.6, density=True, label="held-out")
+        ax.hist(s, bins=bins, alpha=0.6, density=True, label=name)
+        ax.set(title=name, xlabel="-E(x)")
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    save_figure(fig, path)
+
+
+def main(args) -> None:
+    params = load_params()
+    exp, cfg = params["ood"]
+    if not cfg.sets:
+        raise UserError("ood.sets = []: list at least one OOD set")
+    model, ckpt = experiment_model(params, "ood")
+    gen = torch.Generator().manual_seed(params["seed"])
+    x_in, _ = subset(ckpt["dataset"], "test", exp.n_images, gen)
+    s_in = ood_scores(model, x_in, ckpt["label_dim"]).numpy()
+    aucs, curves, scores = {}, {}, {}
+    with stage_run("ood", exp.variant, section_params(params, "seed", "ood")) as run:
+        for name in tqdm(cfg.sets, desc="ood", unit="set"):
+            scores[name] = ood_scores(model, ood_images(name, x_in, gen), ckpt["label_dim"]).numpy()
+            aucs[name] = auroc(s_in, scores[name])
+            curves[name] = roc(s_in, scores[name])
+        shutil.rmtree(curves_dir("ood", exp.variant), ignore_errors=True)  # a rerun outside DVC
+        with atomic_path(curves_dir("ood", exp.variant)) as tmp:
+            for name, (fpr, tpr) in curves.items():
+                write_csv(tmp / f"{name}.csv", [{"fpr": float(f), "tpr": float(t)} for f, t in zip(fpr, tpr)])
+        figs = images_dir("ood", exp.variant)
+        plot_roc(figs / "roc.png", curves, aucs)
+        plot_histograms(figs / "energy_histograms.png", s_in, scores)
+        for f in ("roc.png", "energy_histograms.png"):
+            run.log_artifact(figs / f)
+        paper = [aucs[s] for s in PAPER_SETS if s in aucs]
+        metrics = {"auroc": aucs, "auroc_mean": float(np.mean(list(aucs.values()))) if aucs else float("nan"),
+                   "auroc_mean_paper_sets": float(np.mean(paper)) if paper else float("nan"),
+                   "score_in_mean": float(s_in.mean()), "score_mean": {k: float(v.mean()) for k, v in scores.items()}}
+        run.write_metrics(metrics_file("ood", exp.variant), metrics)
+    print(f"ood@{exp.variant}: AUROC " + ", ".join(f"{k}={v:.3f}" for k, v in aucs.items())
+          + f"; mean {metrics['auroc_mean']:.3f}")
+
+
+if __name__ == "__main__":
+    run_main(main, argparse.ArgumentParser(description=__doc__.splitlines()[0]))
