@@ -1,5 +1,9 @@
-from ebm.training.algorithm1 import TrainConfig, Trainer, random_batches
+from ebm.training.algorithm1 import TrainConfig, Trainer, batch_at, random_batches
+from ebm.training.guard import DivergenceError, DivergenceGuard, GuardConfig
 from ebm.training.loss import contrastive_loss
 from ebm.training.optim import ClippedAdam
 
-__all__ = ["ClippedAdam", "TrainConfig", "Trainer", "contrastive_loss", "random_batches"]
+__all__ = [
+    "ClippedAdam", "DivergenceError", "DivergenceGuard", "GuardConfig", "TrainConfig", "Trainer", "batch_at",
+    "contrastive_loss", "random_batches",
+]

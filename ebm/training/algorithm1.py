@@ -48,15 +48,28 @@ def random_batches(x: torch.Tensor, y: torch.Tensor | None, batch_size: int, gen
             yield x[idx], (y[idx] if y is not None else None)
 
 
+def batch_at(x: torch.Tensor, y: torch.Tensor | None, batch_size: int, step: int, seed: int):
+    """The batch of iteration ``step`` (0-based): a fixed function of (seed, step).
+
+    Stateless, so a resumed run sees exactly the batches the killed one would have.
+    """
+    per_epoch = x.shape[0] // batch_size
+    epoch, pos = divmod(step, per_epoch)
+    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    idx = perm[pos * batch_size : (pos + 1) * batch_size]
+    return x[idx], (y[idx] if y is not None else None)
+
+
 class Trainer:
     """Holds the model, optimiser and replay buffer; ``step`` is one iteration."""
 
     def __init__(self, model: nn.Module, cfg: TrainConfig, langevin_cfg: LangevinConfig,
-                 init: Callable[[int], torch.Tensor], generator: torch.Generator | None = None):
+                 init: Callable[[int], torch.Tensor], generator: torch.Generator | None = None,
+                 quantize_buffer: bool = True):  # False: keep float chains (2-D points, not images)
         self.model, self.cfg, self.langevin_cfg, self.init = model, cfg, langevin_cfg, init
         self.generator = generator
         self.opt = ClippedAdam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-        self.buffer = ReplayBuffer(cfg.replay_size) if cfg.replay_size > 0 else None
+        self.buffer = ReplayBuffer(cfg.replay_size, quantize_buffer) if cfg.replay_size > 0 else None
         self.last_negatives: torch.Tensor | None = None
 
     def step(self, x_pos: torch.Tensor, y_pos: torch.Tensor | None) -> dict:
@@ -79,3 +92,30 @@ class Trainer:
             self.buffer.add(x_neg, y_neg)
         self.last_negatives = x_neg
         return stats
+
+    def state_dict(self) -> dict:
+        """Everything a resumed run needs: weights, optimiser, buffer, RNG states."""
+        return {
+            "model": self.model.state_dict(), "opt": self.opt.state_dict(),
+            "buffer": self.buffer.state_dict() if self.buffer is not None else None,
+            "torch_rng": torch.get_rng_state(),
+            "generator": self.generator.get_state() if self.generator is not None else None,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        if self.buffer is not None and state["buffer"] is not None:
+            self.buffer.load_state_dict(state["buffer"])
+        torch.set_rng_state(state["torch_rng"])
+        if self.generator is not None and state["generator"] is not None:
+            self.generator.set_state(state["generator"])
+
+    @property
+    def lr(self) -> float:
+        return self.opt.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for group in self.opt.param_groups:
+            group["lr"] = value

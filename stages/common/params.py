@@ -20,20 +20,25 @@ from ebm.evaluation import ClassifierConfig
 from ebm.generalization import CrossClassConfig, OODConfig, RestoreConfig, RobustnessConfig
 from ebm.models import NETWORKS
 from ebm.sampling import LangevinConfig, PersistentConfig
-from ebm.training import TrainConfig
+from ebm.training import GuardConfig, TrainConfig
 from stages.common.io import UserError
 from stages.common.paths import PARAMS
+
 
 @dataclass(frozen=True)
 class DownloadParams:
     datasets: tuple[str, ...] = ("digits",)
     test_fraction: float = field(default=0.2, metadata={"gt": 0, "le": 0.9})
 
+
 DATASETS = ("digits", "mnist", "cifar10")
 
+
 @dataclass(frozen=True)
-class LoggingParams:
+class TrainLoopParams:
     log_every: int = field(default=10, metadata=gt(0))
+    resume_every: int = field(default=100, metadata=gt(0))  # resume state written this often
+
 
 @dataclass(frozen=True)
 class VariantParams:
@@ -41,19 +46,18 @@ class VariantParams:
     network: str = "digits_resnet"
     conditional: bool = False
 
-@dataclass(frozen=True)
-class SampleParams:
-    n_samples: int = field(default=500, metadata=gt(0))
 
 @dataclass(frozen=True)
 class EvaluateParams:
     n_reference: int = field(default=500, metadata=gt(1))  # train images for the FD floor
+
 
 @dataclass(frozen=True)
 class ExperimentParams:  # restore, crossclass, ood, robustness: which model, its data, how many images
     variant: str = "digits_cond"
     dataset: str = "digits"  # the variant's dataset (dvc.yaml needs it to name the data dependency)
     n_images: int = field(default=200, metadata=gt(0))
+
 
 def build_split(values: Mapping | None, prefix: str, *classes: type) -> tuple:
     """One params section feeding several configs; unknown keys are those of none."""
@@ -64,12 +68,14 @@ def build_split(values: Mapping | None, prefix: str, *classes: type) -> tuple:
         raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
     return tuple(build(c, pick(values, c), prefix) for c in classes)
 
+
 def _download(v, p):
     cfg = build(DownloadParams, v, p)
     for i, name in enumerate(cfg.datasets):
         if name not in DATASETS:
             raise ConfigError(f"{p}datasets[{i}] = {name!r}: unknown dataset (allowed: {', '.join(DATASETS)})")
     return cfg
+
 
 def _variants(v, p):
     if not isinstance(v, Mapping) or not v:
@@ -84,16 +90,22 @@ def _variants(v, p):
         out[name] = cfg
     return out
 
+
+def _train(v, p):
+    return build_split(v, p, TrainConfig, LangevinConfig, GuardConfig, TrainLoopParams)
+
+
 def _seed(v, p):
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         raise ConfigError(f"seed = {v!r}: expected an integer >= 0")
     return v
 
+
 SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "seed": _seed,
     "download": _download,
     "classifier": lambda v, p: build(ClassifierConfig, v, p),
-    "train": lambda v, p: build_split(v, p, TrainConfig, LangevinConfig, LoggingParams),
+    "train": _train,
     "variants": _variants,
     "sample": lambda v, p: build_split(v, p, PersistentConfig, LangevinConfig),
     "evaluate": lambda v, p: build(EvaluateParams, v, p),
@@ -102,6 +114,7 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "ood": lambda v, p: build_split(v, p, ExperimentParams, OODConfig),
     "robustness": lambda v, p: build_split(v, p, ExperimentParams, RobustnessConfig, LangevinConfig),
 }
+
 
 def load_params(path: Path = PARAMS) -> dict[str, Any]:
     """All sections of params.yaml, validated; raises UserError with one line."""
@@ -125,10 +138,12 @@ def load_params(path: Path = PARAMS) -> dict[str, Any]:
         raise UserError(f"{path}: {e}") from None
     return out
 
+
 def variant(params: dict, name: str) -> VariantParams:
     if name not in params["variants"]:
         raise UserError(f"variants.{name}: unknown variant (defined: {', '.join(params['variants'])})")
     return params["variants"][name]
+
 
 def flatten(d: Mapping, prefix: str = "") -> dict[str, Any]:
     """{'train': {'lr': 1}} -> {'train.lr': 1}, for MLflow params."""
@@ -140,6 +155,7 @@ def flatten(d: Mapping, prefix: str = "") -> dict[str, Any]:
         else:
             out[key] = v
     return out
+
 
 def section_params(params: dict, *sections: str, variant_name: str | None = None) -> dict:
     """The raw params a stage reads (what it declares in dvc.yaml), flattened."""

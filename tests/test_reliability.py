@@ -1,0 +1,103 @@
+"""Divergence recovery and resume after a kill."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from ebm.data import uniform_like
+from ebm.models import build_energy
+from ebm.sampling import LangevinConfig
+from ebm.training import DivergenceError, DivergenceGuard, GuardConfig, TrainConfig, Trainer
+from tests.tiny_params import tiny
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_trainer():
+    torch.manual_seed(0)
+    model = build_energy("digits_resnet", 1)
+    return Trainer(model, TrainConfig(batch_size=8, lr=1e-3), LangevinConfig(n_steps=2), uniform_like((1, 8, 8)))
+
+
+def test_an_injected_nan_is_rolled_back_and_training_goes_on():
+    trainer = make_trainer()
+    guard = DivergenceGuard(trainer, GuardConfig(snapshot_every=2, lr_decay=0.5, max_rollbacks=2))
+    data = torch.rand(8, 1, 8, 8)
+    events = []
+    for step in range(1, 11):
+        if step == 5:  # poison one weight: the next forward gives NaN energies
+            next(trainer.model.parameters()).data.view(-1)[0] = float("nan")
+        event = guard.check(step, trainer.step(data, None))
+        if event:
+            events.append(event)
+    assert len(events) == 1 and events[0]["step"] == 5 and events[0]["rolled_back_to"] == 4
+    assert trainer.lr == pytest.approx(5e-4)
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    stats = trainer.step(data, None)
+    assert all(math.isfinite(v) for v in stats.values())
+
+
+def test_repeated_divergence_fails_after_max_rollbacks():
+    trainer = make_trainer()
+    guard = DivergenceGuard(trainer, GuardConfig(energy_bound=1e-12, max_rollbacks=2))
+    with pytest.raises(DivergenceError, match="after 2 rollbacks"):
+        for step in range(1, 10):
+            guard.check(step, trainer.step(torch.rand(8, 1, 8, 8), None))
+
+
+def project(tmp_path, **train) -> Path:
+    params = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    params["train"].update(train)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    run(tmp_path, "download", "--dataset", "digits")
+    return tmp_path
+
+
+def run(cwd, stage, *args, wait=True):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": f"sqlite:///{cwd}/mlflow.db"}
+    cmd = [sys.executable, "-m", f"stages.{stage}", *args]
+    if not wait:
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_a_diverging_stage_fails_with_one_line_and_no_outputs(tmp_path):
+    project(tmp_path, energy_bound=1e-12, max_rollbacks=1)
+    r = run(tmp_path, "train", "--variant", "digits_uncond")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].startswith("error: train@digits_uncond: training diverged at step")
+    assert not (tmp_path / "models").exists() and not (tmp_path / "metrics").exists()
+
+
+def test_a_killed_training_resumes_and_ends_where_an_unkilled_one_does(tmp_path):
+    settings = {"n_iters": 60, "resume_every": 10, "log_every": 5, "history_every": 10}
+    (tmp_path / "killed").mkdir()
+    killed = project(tmp_path / "killed", **settings)
+    proc = run(killed, "train", "--variant", "digits_uncond", wait=False)
+    state = killed / ".resume" / "digits_uncond" / "state.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (state.exists() and torch.load(state, weights_only=False)["step"] >= 20):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "models" / "digits_uncond" / "model.pt").exists()
+    resumed = run(killed, "train", "--variant", "digits_uncond")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming from step" in resumed.stdout
+    assert not (killed / ".resume" / "digits_uncond").exists()
+
+    (tmp_path / "clean").mkdir()
+    clean = project(tmp_path / "clean", **settings)
+    assert run(clean, "train", "--variant", "digits_uncond").returncode == 0
+    a = torch.load(killed / "models/digits_uncond/model.pt", weights_only=False)["model"]
+    b = torch.load(clean / "models/digits_uncond/model.pt", weights_only=False)["model"]
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert (killed / "plots/train/digits_uncond.csv").read_text() == (clean / "plots/train/digits_uncond.csv").read_text()
