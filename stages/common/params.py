@@ -21,6 +21,7 @@ from ebm.generalization import CrossClassConfig, OODConfig, RestoreConfig, Robus
 from ebm.models import NETWORKS
 from ebm.sampling import LangevinConfig, PersistentConfig
 from ebm.training import GuardConfig, TrainConfig
+from stages.common.composition import SECTIONS as COMPOSITION
 from stages.common.io import UserError
 from stages.common.paths import PARAMS
 
@@ -113,6 +114,7 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "crossclass": lambda v, p: build_split(v, p, ExperimentParams, CrossClassConfig, LangevinConfig),
     "ood": lambda v, p: build_split(v, p, ExperimentParams, OODConfig),
     "robustness": lambda v, p: build_split(v, p, ExperimentParams, RobustnessConfig, LangevinConfig),
+    **COMPOSITION,  # toy2d, dsprites, factor_judge, factors, compose, crossproduct
 }
 
 

@@ -51,3 +51,13 @@ def curves_dir(stage: str, variant: str) -> Path:
 def raw_dir(name: str) -> Path:
     """torchvision's own files of a dataset (downloaded there, or put there by hand)."""
     return DATA / ".raw" / name
+
+
+def dsprites_file() -> Path:
+    """The dSprites arrays of the pipeline, in the real file's layout (see ebm.composition.dsprites)."""
+    return DATA / "dsprites" / "dsprites.npz"
+
+
+def composition_model(name: str) -> Path:
+    """A model of the composition experiments: factor EBMs (factor_<f>), the judge, the toy EBMs."""
+    return MODELS / "composition" / name

@@ -1,0 +1,202 @@
+"""What the composition stages (toy2d, dsprites, factor_judge, train_factor, compose,
+crossproduct) share: their params sections, the dSprites arrays, their checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from ebm.composition.compose import Scheme
+from ebm.composition.dsprites import FACTORS, LABEL_DIMS, DSprites, from_arrays
+from ebm.composition.judge import FactorJudge, JudgeConfig, JudgeTolerance
+from ebm.config import ConfigError, between, build, ge, gt
+from ebm.models import MLPEnergy
+from ebm.sampling import LangevinConfig
+from ebm.training import TrainConfig
+from stages.common.io import UserError, atomic_path, load_torch
+from stages.common.paths import composition_model, dsprites_file
+
+REAL_URL = "https://github.com/deepmind/dsprites-dataset/raw/master/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+
+
+@dataclass(frozen=True)
+class DSpritesParams:
+    source: Literal["render", "real"] = "render"
+    url: str = REAL_URL
+    image_size: int = field(default=16, metadata=gt(0))
+    n_images: int = field(default=40000, metadata=ge(0))  # 0 = every combination
+    test_fraction: float = field(default=0.1, metadata={"gt": 0, "le": 0.9})
+    slice_orientation: int = field(default=15, metadata=between(0, 39))  # the original's 30π/39
+
+
+@dataclass(frozen=True)
+class NetParams:
+    """The energy MLP of the toy and of each factor, and how often to log."""
+
+    hidden: tuple[int, ...] = (128, 128)
+    act: Literal["swish", "relu", "lrelu"] = "swish"
+    spectral_norm: bool = False
+    log_every: int = field(default=20, metadata=gt(0))
+
+
+@dataclass(frozen=True)
+class Toy2DParams:
+    n_points: int = field(default=10000, metadata=gt(0))  # training points per density
+    input_scale: float = field(default=8.0, metadata=gt(0))
+    n_samples: int = field(default=1000, metadata=gt(0))  # chains for the metric
+    sample_steps: int = field(default=100, metadata=gt(0))
+    n_traces: int = field(default=12, metadata=ge(0))  # trajectories drawn
+    scheme: Scheme = "sum"
+
+
+@dataclass(frozen=True)
+class FactorParams:
+    names: tuple[str, ...] = FACTORS
+
+
+@dataclass(frozen=True)
+class ComposeParams:
+    combos: tuple[tuple[str, ...], ...] = (("size", "position"), ("shape", "position"),
+                                           ("size", "shape", "position"), FACTORS)
+    schemes: tuple[str, ...] = ("sum", "alternate")
+    n_samples: int = field(default=200, metadata=gt(0))
+    n_show: int = field(default=10, metadata=gt(0))  # columns of the figure
+
+
+@dataclass(frozen=True)
+class CrossParams:
+    experiments: tuple[str, ...] = ("size_position", "shape_position")
+    shape_scale: int = field(default=5, metadata=between(0, 5))  # scale class of the shape x position set
+    n_test: int = field(default=256, metadata=gt(0))  # held-out combinations sampled by the EBM
+    sample_steps: int = field(default=40, metadata=gt(0))  # the original: 2 x num_steps
+    seen: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)  # baseline: share of held-out combos seen
+    z_dim: int = field(default=128, metadata=ge(0))  # baseline noise input (the original: 128)
+    gen_hidden: tuple[int, ...] = (256, 256)
+    gen_steps: int = field(default=600, metadata=gt(0))
+    gen_batch: int = field(default=128, metadata=gt(0))
+    gen_lr: float = field(default=1e-3, metadata=gt(0))
+
+
+def _check_factors(names, key: str) -> None:
+    for i, n in enumerate(names):
+        if n not in FACTORS:
+            raise ConfigError(f"{key}[{i}] = {n!r}: unknown factor (allowed: {', '.join(FACTORS)})")
+
+
+def _choices(names, allowed, key: str) -> None:
+    for i, n in enumerate(names):
+        if n not in allowed:
+            raise ConfigError(f"{key}[{i}] = {n!r}: unknown value (allowed: {', '.join(allowed)})")
+
+
+def check_factors(v, p):
+    cfg, net, train, langevin = build_parts(v, p, FactorParams, NetParams, TrainConfig, LangevinConfig)
+    _check_factors(cfg.names, f"{p}names")
+    return cfg, net, train, langevin
+
+
+def check_compose(v, p):
+    cfg, tol, langevin = build_parts(v, p, ComposeParams, JudgeTolerance, LangevinConfig)
+    for i, combo in enumerate(cfg.combos):
+        _check_factors(combo, f"{p}combos[{i}]")
+    _choices(cfg.schemes, ("sum", "alternate"), f"{p}schemes")
+    return cfg, tol, langevin
+
+
+def check_cross(v, p):
+    cfg, train, langevin = build_parts(v, p, CrossParams, TrainConfig, LangevinConfig)
+    _choices(cfg.experiments, ("size_position", "shape_position"), f"{p}experiments")
+    for i, s in enumerate(cfg.seen):
+        if not 0 <= s <= 1:
+            raise ConfigError(f"{p}seen[{i}] = {s!r}: must be in [0, 1]")
+    return cfg, train, langevin
+
+
+def build_parts(values, prefix, *classes):
+    from stages.common.params import build_split  # late: params imports this module
+
+    return build_split(values, prefix, *classes)
+
+
+SECTIONS = {
+    "toy2d": lambda v, p: build_parts(v, p, Toy2DParams, NetParams, TrainConfig, LangevinConfig),
+    "dsprites": lambda v, p: build(DSpritesParams, v, p),
+    "factor_judge": lambda v, p: build(JudgeConfig, v, p),
+    "factors": check_factors,
+    "compose": check_compose,
+    "crossproduct": check_cross,
+}
+
+
+# --- data and checkpoints ---
+
+def load_dsprites() -> tuple[DSprites, torch.Tensor]:
+    """(the pipeline's dSprites, held-out mask bool [N])."""
+    path, fix = dsprites_file(), "dvc repro dsprites"
+    if not path.exists():
+        raise UserError(f"{path}: missing dSprites arrays; run `{fix}`")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in ("imgs", "latents_values", "latents_classes", "test")}
+        data = from_arrays(arrays, arrays["imgs"].shape[-1])
+    except Exception as e:  # a truncated file, a missing array
+        raise UserError(f"{path}: corrupt dSprites arrays ({type(e).__name__}: {str(e)[:80]}); run `{fix}`") from None
+    return data, torch.from_numpy(arrays["test"])
+
+
+def factor_energy(d_in: int, factor: str, net: NetParams) -> nn.Module:
+    return MLPEnergy(d_in, net.hidden, label_dim=LABEL_DIMS[factor], act=net.act, spectral_norm=net.spectral_norm)
+
+
+def factor_from_checkpoint(factor: str) -> nn.Module:
+    """The trained EBM of one factor, eval mode, weights frozen."""
+    path = composition_model(f"factor_{factor}") / "model.pt"
+    fix = f"dvc repro train_factor@{factor}"
+    ckpt = load_torch(path, f"{factor} EBM checkpoint", fix)
+    try:
+        model = factor_energy(ckpt["d_in"], factor, NetParams(**ckpt["net"]))
+        model.load_state_dict(ckpt["model"])
+    except (KeyError, RuntimeError, TypeError) as e:
+        raise UserError(f"{path}: corrupt checkpoint ({type(e).__name__}); run `{fix}`") from None
+    return model.eval().requires_grad_(False)
+
+
+def judge_from_checkpoint() -> FactorJudge:
+    path = composition_model("judge") / "model.pt"
+    fix = "dvc repro factor_judge"
+    ckpt = load_torch(path, "factor judge checkpoint", fix)
+    try:
+        model = FactorJudge(ckpt["image_size"], tuple(ckpt["hidden"]))
+        model.load_state_dict(ckpt["model"])
+    except (KeyError, RuntimeError, TypeError) as e:
+        raise UserError(f"{path}: corrupt checkpoint ({type(e).__name__}); run `{fix}`") from None
+    return model.eval().requires_grad_(False)
+
+
+def train_loop(trainer, batches, n_iters: int, log_every: int, run, desc: str, metric_prefix: str = "") -> list[dict]:
+    """``n_iters`` steps of Algorithm 1 with a progress bar; the logged rows (step, loss, e_pos, e_neg)."""
+    from tqdm import tqdm
+
+    rows = []
+    bar = tqdm(range(1, n_iters + 1), desc=desc, unit="it")
+    for step in bar:
+        xb, yb = next(batches)
+        stats = trainer.step(xb, yb)
+        if step % log_every == 0 or step == n_iters:
+            rows.append({"step": step, **{k: stats[k] for k in ("loss", "e_pos", "e_neg")}})
+            run.log_metrics({f"{metric_prefix}{k}": v for k, v in rows[-1].items() if k != "step"}, step=step)
+            bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
+    return rows
+
+
+def save_figure(fig, path) -> None:
+    """A matplotlib figure to a PNG, atomically; closes it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
