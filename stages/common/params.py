@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ebm.config import ConfigError, build, gt, pick
+from ebm.continual import build_continual
 from ebm.evaluation import ClassifierConfig
 from ebm.generalization import CrossClassConfig, OODConfig, RestoreConfig, RobustnessConfig
 from ebm.models import NETWORKS
@@ -115,6 +116,7 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "ood": lambda v, p: build_split(v, p, ExperimentParams, OODConfig),
     "robustness": lambda v, p: build_split(v, p, ExperimentParams, RobustnessConfig, LangevinConfig),
     **COMPOSITION,  # toy2d, dsprites, factor_judge, factors, compose, crossproduct
+    "continual": build_continual,  # the continual-learning experiment (ebm/continual/config.py)
 }
 
 

@@ -1,0 +1,53 @@
+"""The one task loop every method shares, and its accuracy bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from ebm.continual.base import Method
+from ebm.continual.tasks import Task, seen_classes
+
+
+@dataclass(frozen=True)
+class Result:
+    """Per classification rule ("" = the method's own; see ``Method.scorers``):"""
+    acc_all: dict[str, list[float]]  # [T] accuracy on the test images of all classes after each task
+    acc_task: dict[str, list[list[float]]]  # [T][T] accuracy on task j's test images after task t
+
+
+@torch.no_grad()
+def predict(scores: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Argmax over all classes (no task identity at test time)."""
+    return torch.cat([scores(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+
+
+def accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
+    return float((pred == y).float().mean()) if len(y) else 0.0
+
+
+def run_tasks(method: Method, train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
+              train_tasks: list[Task], test_tasks: list[Task], generator: torch.Generator | None = None,
+              on_batch: Callable[[dict], None] | None = None) -> Result:
+    """Trains ``method`` on the tasks in order (each seen once, ``method.epochs`` passes) and tests
+    on the held-out images of every task after each one. x: [N, D] floats, y: [N] int64."""
+    (x, y), (xt, yt) = train, test
+    acc_all, acc_task = {}, {}
+    for t, task in enumerate(train_tasks):
+        method.begin_task(t, task.classes, seen_classes(train_tasks, t))
+        xs, ys = x[task.index], y[task.index]
+        for _ in range(method.epochs):
+            perm = torch.randperm(len(xs), generator=generator)
+            for i in range(0, len(perm), method.batch_size):
+                idx = perm[i : i + method.batch_size]
+                stats = method.observe(xs[idx], ys[idx])
+                if on_batch is not None:
+                    on_batch(stats)
+        method.end_task(xs, ys)
+        for name, scores in method.scorers().items():
+            pred = predict(scores, xt)
+            acc_all.setdefault(name, []).append(accuracy(pred, yt))
+            acc_task.setdefault(name, []).append([accuracy(pred[s.index], yt[s.index]) for s in test_tasks])
+    return Result(acc_all, acc_task)

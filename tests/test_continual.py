@@ -1,0 +1,202 @@
+"""Continual learning: the task split, the regularisers' anchors, the learners and the stage end to end."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ebm.config import ConfigError
+from ebm.continual import (EWC, MAS, SI, EnergyClassifier, FineTune, LwF, VAEReplay, build_continual, build_method,
+                           run_tasks, split_tasks, task_classes)
+from ebm.continual.config import METHOD_NAMES
+from ebm.continual.lwf import distillation
+from ebm.continual.regularizers import quadratic_penalty
+from ebm.data import load_digits
+
+TINY = {"hidden": [32, 32], "epochs": 2, "batch_size": 16, "n_seeds": 1,
+        "ewc": {"n_samples": 20}, "mas": {"n_samples": 20}, "vae": {"latent": 4, "epochs": 2},
+        "ebm": {"epochs": 2, "n_steps": 3, "replay_size": 100, "calib_chains": 4, "calib_steps": 3}}
+
+
+def digits(n_per_class=20, seed=0):
+    """A small, class-balanced slice of the real digits: x [N, 64] in [0, 1], y [N]."""
+    x, y = load_digits()
+    rng = np.random.default_rng(seed)
+    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), n_per_class, replace=False) for c in range(10)])
+    return torch.from_numpy(x[idx]).float().flatten(1) / 255, torch.from_numpy(y[idx])
+
+
+def test_split_gives_disjoint_consecutive_pairs_and_no_class_leaks_into_an_earlier_task():
+    y = torch.randint(0, 10, (500,), generator=torch.Generator().manual_seed(0))
+    tasks = split_tasks(y, 10, 2)
+    assert [t.classes for t in tasks] == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+    covered = torch.cat([t.index for t in tasks])
+    assert sorted(covered.tolist()) == list(range(500))  # every sample in exactly one task
+    for k, task in enumerate(tasks):
+        labels = set(y[task.index].tolist())
+        assert labels == set(task.classes)
+        later = {c for t in tasks[k + 1:] for c in t.classes}
+        assert not labels & later  # a later task's class never shows up early
+    with pytest.raises(ValueError):
+        task_classes(10, 3)
+
+
+def trained_on_first_task(method, x, y):
+    """``method`` after the task of classes 0/1 (a few batches); returns that task's images."""
+    task = split_tasks(y, 10, 2)[0]
+    method.begin_task(0, task.classes, task.classes)
+    xs, ys = x[task.index], y[task.index]
+    for i in range(0, len(xs), 8):
+        method.observe(xs[i:i + 8], ys[i:i + 8])
+    method.end_task(xs, ys)
+    return xs
+
+
+def fitted(cls, key=None):
+    """A tiny ``cls`` after the first task, and that task's images."""
+    torch.manual_seed(0)
+    s = build_continual(TINY)
+    x, y = digits()
+    method = cls(64, 10, s.common, *([getattr(s, key)] if key else []))
+    return method, trained_on_first_task(method, x, y)
+
+
+@pytest.mark.parametrize("cls,key", [(EWC, "ewc"), (SI, "si"), (MAS, "mas")])
+def test_quadratic_penalty_is_zero_at_its_anchor_and_grows_away_from_it(cls, key):
+    method, xs = fitted(cls, key)
+    logits = method.net(xs)
+    assert method.penalty(xs, logits).item() == 0.0  # the weights are the anchor
+    importance = method.anchors[0][0]
+    assert all((v >= 0).all() for v in importance.values()) and sum(v.sum() for v in importance.values()) > 0
+    with torch.no_grad():
+        for p in method.net.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    assert method.penalty(xs, method.net(xs)).item() > 0
+
+
+def test_quadratic_penalty_formula():
+    net = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[1.0, 3.0]]))
+    anchor = {"weight": torch.tensor([[0.0, 1.0]])}
+    importance = {"weight": torch.tensor([[2.0, 0.5]])}
+    assert quadratic_penalty(net, [(importance, anchor)]).item() == pytest.approx(2 * 1 + 0.5 * 4)
+
+
+def test_lwf_distillation_is_zero_at_the_teacher_and_positive_elsewhere():
+    method, xs = fitted(LwF, "lwf")
+    method.begin_task(1, (2, 3), (0, 1, 2, 3))
+    assert method.old == [0, 1]
+    assert method.penalty(xs, method.net(xs)).item() == pytest.approx(0.0, abs=1e-6)  # student == teacher
+    assert distillation(torch.tensor([[0.0, 2.0]]), torch.tensor([[2.0, 0.0]]), 2.0).item() > 0
+
+
+def test_si_path_integral_only_collects_on_the_current_task():
+    method, _ = fitted(SI, "si")
+    first = {k: v.clone() for k, v in method.importance.items()}
+    method.begin_task(1, (2, 3), (0, 1, 2, 3))
+    assert all((v == 0).all() for v in method.omega.values())  # reset for the new task
+    assert all(torch.equal(first[k], method.importance[k]) for k in first)  # kept until the task ends
+
+
+def test_finetune_forgets_the_first_task_in_the_class_incremental_loop():
+    """The loop is class-incremental: after learning 2/3, plain fine-tuning calls every image 2 or 3."""
+    torch.manual_seed(0)
+    s = build_continual({**TINY, "epochs": 15, "lr": 0.005, "hidden": [64]})
+    x, y = digits()
+    tasks = split_tasks(y, 10, 2)[:2]
+    result = run_tasks(FineTune(64, 10, s.common), (x, y), (x, y), tasks, tasks)
+    (after_first, _), (after_second_on_first, after_second) = result.acc_task[""]
+    assert after_first > 0.9 and after_second > 0.9
+    assert after_second_on_first < 0.1
+
+
+def test_ebm_classifies_by_lowest_energy_and_negatives_carry_the_positive_labels():
+    method, x = fitted(EnergyClassifier, "ebm")
+    assert method.trainer.buffer.y is None  # chain states only: replayed chains take their positive's label
+    e = method.energies(x[:5])
+    assert e.shape == (5, 10)
+    assert torch.equal(method.scores(x[:5]).argmax(1), e.argmin(1))
+    for i in range(5):  # each column is E(x, y) for that label
+        assert torch.allclose(e[i], method.model(x[i:i + 1].repeat(10, 1), torch.arange(10)), atol=1e-5)
+    calibrated = method.scorers()["calibrated"](x[:5])
+    assert torch.allclose(calibrated, -(e - method.levels))
+    assert method.levels.shape == (10,) and torch.isfinite(method.levels).all()
+
+
+def test_ebm_learns_one_task_from_langevin_negatives():
+    torch.manual_seed(0)
+    s = build_continual({**TINY, "hidden": [64, 64], "batch_size": 32,
+                         "ebm": {"epochs": 15, "lr": 0.002, "n_steps": 10, "replay_size": 500}})
+    x, y = digits(40)
+    tasks = split_tasks(y, 10, 2)[:1]
+    method = EnergyClassifier(64, 10, s.common, s.ebm)
+    task = tasks[0]
+    xs, ys = x[task.index], y[task.index]
+    method.begin_task(0, task.classes, task.classes)
+    for _ in range(method.epochs):
+        perm = torch.randperm(len(xs))
+        for i in range(0, len(perm), 32):
+            method.observe(xs[perm[i:i + 32]], ys[perm[i:i + 32]])
+    e = method.energies(xs)[:, [0, 1]]
+    assert (e.argmin(1) == ys).float().mean() > 0.8  # 0 vs 1 by lowest energy, no classifier loss
+
+
+def test_vae_scores_by_elbo_and_replays_only_earlier_classes():
+    method, x = fitted(VAEReplay, "vae")
+    method.begin_task(1, (2, 3), (0, 1, 2, 3))
+    xr, yr = method.replay_batch(200)
+    assert set(yr.tolist()) <= {0, 1} and xr.shape == (200, 64) and 0 <= xr.min() and xr.max() <= 1
+    sc = method.scores(x[:3])
+    manual = -method.model.neg_elbo(x[:1].repeat(10, 1), torch.arange(10), sample=False)
+    assert torch.allclose(sc[0], manual, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", METHOD_NAMES)
+def test_every_method_runs_the_shared_loop(name):
+    torch.manual_seed(0)
+    s = build_continual(TINY)
+    x, y = digits(6)
+    tasks = split_tasks(y, 10, 2)
+    result = run_tasks(build_method(name, 64, 10, s), (x, y), (x, y), tasks, tasks)
+    assert len(result.acc_all[""]) == 5 and all(0 <= a <= 1 for a in result.acc_all[""])
+
+
+def test_config_errors_name_the_key():
+    with pytest.raises(ConfigError, match=r"continual\.methods\[1\] = 'gem'"):
+        build_continual({"methods": ["ewc", "gem"]})
+    with pytest.raises(ConfigError, match=r"continual\.ebm\.step_size"):
+        build_continual({"ebm": {"step_size": -1}})
+    with pytest.raises(ConfigError, match=r"continual\.dataset"):
+        build_continual({"dataset": "cifar10"})
+    with pytest.raises(ConfigError, match=r"continual\.colour: unknown key"):
+        build_continual({"colour": 1})
+
+
+def test_stage_end_to_end_writes_the_table_curves_and_plot(tmp_path, monkeypatch):
+    import yaml
+
+    from stages import continual
+    from stages.common.io import save_npz
+    from stages.common.paths import PARAMS
+
+    params = yaml.safe_load(PARAMS.read_text())  # the pipeline's own params, with a tiny continual section
+    monkeypatch.chdir(tmp_path)
+    x, y = load_digits()
+    for split, sl in (("train", slice(0, 300)), ("test", slice(300, 400))):
+        save_npz(tmp_path / "data" / "digits" / f"{split}.npz", x=x[sl], y=y[sl])
+    (tmp_path / "data" / "digits" / "meta.json").write_text(json.dumps({"shape": [1, 8, 8], "n_classes": 10}))
+    params["continual"] = {**TINY, "n_seeds": 2, "methods": ["finetune", "ebm"]}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    continual.main(None)
+    table = json.loads((tmp_path / "metrics" / "continual.json").read_text())
+    assert set(table["methods"]) == {"finetune", "ebm", "ebm_calibrated"}
+    assert table["methods"]["ebm"]["paper_mean"] == 64.99
+    assert 0 <= table["methods"]["finetune"]["acc_mean"] <= 100
+    assert (tmp_path / "plots" / "continual" / "digits" / "ebm.csv").read_text().startswith("task,acc_mean,acc_std")
+    assert (tmp_path / "plots" / "images" / "continual" / "digits" / "accuracy.png").stat().st_size > 1000
+    params["continual"]["dataset"] = "mnist"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(Exception, match="continual.dataset = 'mnist': not in download.datasets"):
+        continual.main(None)
