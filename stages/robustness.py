@@ -32,7 +32,7 @@ from tqdm import tqdm
 from ebm.generalization import accuracy, energy_logits, fit_calibration, pgd, refined_logits
 from stages.common.experiment import experiment_model, judge, subset
 from stages.common.figures import plt, save_figure
-from stages.common.io import atomic_path, write_csv
+from stages.common.io import UserError, atomic_path, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.paths import curves_dir, images_dir, metrics_file
@@ -73,9 +73,13 @@ def main(args) -> None:
     k = ckpt["label_dim"]
     gen = torch.Generator().manual_seed(params["seed"])
     x, y = subset(ckpt["dataset"], "test", exp.n_images, gen)
+    sweeps = {n: e for n, e in (("linf", cfg.linf_eps), ("l2", cfg.l2_eps)) if e}
+    if not sweeps:
+        raise UserError("robustness.linf_eps and robustness.l2_eps are both empty: list at least one eps")
     x_train, y_train = subset(ckpt["dataset"], "train", 10**9, gen)
     with torch.no_grad():
         raw = energy_logits(model, x_train, k)
+    # Fitted once on the plain energies, used with and without refinement (the energies are not retrained).
     cal = fit_calibration(raw, y_train) if cfg.calibrate else None
     refined = partial(refined_logits, model, n_classes=k, cfg=langevin_cfg, box=cfg.refine_box, calibration=cal,
                       generator=gen)
@@ -87,7 +91,6 @@ def main(args) -> None:
     clf = judge(ckpt["dataset"])  # None at paper scale: the pipeline's classifier is digits-only
     if clf is not None:
         classifiers["classifier"] = clf
-    sweeps = {n: e for n, e in (("linf", cfg.linf_eps), ("l2", cfg.l2_eps)) if e}
     tables = {}
     with stage_run("robustness", exp.variant, section_params(params, "seed", "robustness")) as run:
         bar = tqdm(total=sum(len(e) for e in sweeps.values()), desc="robustness", unit="eps")
@@ -106,10 +109,9 @@ def main(args) -> None:
         with atomic_path(curves_dir("robustness", exp.variant)) as tmp:
             for norm, rows in tables.items():
                 write_csv(tmp / f"{norm}.csv", rows)
-        if tables:
-            fig = images_dir("robustness", exp.variant) / "accuracy_vs_eps.png"
-            plot_curves(fig, tables)
-            run.log_artifact(fig)
+        fig = images_dir("robustness", exp.variant) / "accuracy_vs_eps.png"
+        plot_curves(fig, tables)
+        run.log_artifact(fig)
         metrics = {norm: {key: {f"eps_{r['eps']:g}": r[key] for r in rows} for key in rows[0] if key != "eps"}
                    for norm, rows in tables.items()}
         metrics["n_images"] = len(x)
@@ -119,7 +121,7 @@ def main(args) -> None:
             metrics["n_weights"]["classifier"] = sum(p.numel() for p in clf.parameters())
         run.write_metrics(metrics_file("robustness", exp.variant), metrics)
     print(f"robustness@{exp.variant} (attack={cfg.attack}): " + "; ".join(
-        f"{norm} eps={rows[-1]['eps']:g}: " + ", ".join(f"{k}={v:.2f}" for k, v in rows[-1].items() if k != "eps")
+        f"{norm} eps={rows[-1]['eps']:g}: " + ", ".join(f"{m}={a:.2f}" for m, a in rows[-1].items() if m != "eps")
         for norm, rows in tables.items()))
 
 

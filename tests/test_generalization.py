@@ -287,6 +287,8 @@ def test_the_four_stages_write_their_metrics_curves_and_figures(workspace, monke
     ("restore", {"variant": "digits_uncond"}, "restore.variant = 'digits_uncond': this experiment needs a conditional"),
     ("robustness", {"variant": "nope"}, "robustness.variant = 'nope': unknown variant"),
     ("crossclass", {"dataset": "cifar10"}, "crossclass.dataset = 'cifar10'"),
+    ("robustness", {"linf_eps": [], "l2_eps": []}, "robustness.linf_eps and robustness.l2_eps are both empty"),
+    ("robustness", {"attack": "fgsm"}, "robustness.attack = 'fgsm': unknown value"),
 ])
 def test_bad_input_is_a_one_line_user_error(workspace, tmp_path, monkeypatch, stage, patch, expect):
     from stages.common.io import UserError
