@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from ebm.evaluation import predict
 from ebm.generalization import cross_class_chains, other_labels
-from stages.common.experiment import experiment_model, judge, subset
+from stages.common.experiment import experiment_device, experiment_model, judge, subset
 from stages.common.figures import image_panel
 from stages.common.io import UserError, write_csv
 from stages.common.main import run_main
@@ -30,12 +30,13 @@ def main(args) -> None:
     exp, cfg, langevin_cfg = params["crossclass"]
     if langevin_cfg.n_steps == 0:
         raise UserError("crossclass.n_steps = 0: the chains need at least one step per round")
-    model, ckpt = experiment_model(params, "crossclass", conditional=True)
-    clf = judge(ckpt["dataset"])
+    device = experiment_device(params, "crossclass")
+    model, ckpt = experiment_model(params, "crossclass", device, conditional=True)
+    clf = judge(ckpt["dataset"], device)
     if clf is None:
         raise UserError(f"crossclass.variant = {exp.variant!r}: no classifier trained on {ckpt['dataset']} to score it")
-    gen = torch.Generator().manual_seed(params["seed"])
-    x, y = subset(ckpt["dataset"], "test", exp.n_images, gen)
+    gen = torch.Generator(device).manual_seed(params["seed"])  # new labels and chain noise
+    x, y = subset(ckpt["dataset"], "test", exp.n_images, params["seed"], device)
     y_new = other_labels(y, ckpt["label_dim"], gen)
     with stage_run("crossclass", exp.variant, section_params(params, "seed", "crossclass")) as run:
         traj = []  # [rounds + 1, N, C, H, W], in chunks so the progress bar moves
@@ -51,7 +52,7 @@ def main(args) -> None:
         write_csv(curve_file("crossclass", exp.variant), rows)
         panel = images_dir("crossclass", exp.variant) / "trajectories.png"
         order = torch.argsort(y_new[:40], stable=True)[::2]  # 20 chains, sorted by the asked label
-        image_panel(panel, traj[:, order].transpose(0, 1), [f"{y[i]} -> {y_new[i]}" for i in order],
+        image_panel(panel, traj[:, order].transpose(0, 1), [f"{y[i]} -> {y_new[i]}" for i in order.tolist()],
                     [str(r["steps"]) for r in rows], title="start class -> asked class; columns: Langevin steps")
         run.log_artifact(panel)
         final = rows[-1]

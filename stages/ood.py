@@ -21,7 +21,7 @@ from tqdm import tqdm
 from ebm.generalization import (
     TRANSFORMS, DatasetUnavailable, auroc, load_torchvision_set, ood_scores, roc, transform_set,
 )
-from stages.common.experiment import experiment_model, subset
+from stages.common.experiment import experiment_device, experiment_model, subset
 from stages.common.figures import plt, save_figure
 from stages.common.io import UserError, atomic_path, write_csv
 from stages.common.main import run_main
@@ -33,11 +33,12 @@ from stages.common.tracking import stage_run
 PAPER_SETS = ("svhn", "textures", "constant_uniform", "uniform", "interpolation")
 
 
-def ood_images(name: str, x_in: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+def ood_images(name: str, x_in: torch.Tensor, gen: torch.Generator, seed: int) -> torch.Tensor:
     if name in TRANSFORMS:
         return transform_set(name, x_in, gen)
     try:
-        return load_torchvision_set(name, raw_dir(name), len(x_in), tuple(x_in.shape[1:]), gen)
+        pick = torch.Generator().manual_seed(seed)  # which images of the set
+        return load_torchvision_set(name, raw_dir(name), len(x_in), tuple(x_in.shape[1:]), pick).to(x_in.device)
     except DatasetUnavailable as e:
         raise UserError(f"ood.sets: {e}") from None
 
@@ -75,14 +76,15 @@ def main(args) -> None:
     exp, cfg = params["ood"]
     if not cfg.sets:
         raise UserError("ood.sets = []: list at least one OOD set")
-    model, ckpt = experiment_model(params, "ood")
-    gen = torch.Generator().manual_seed(params["seed"])
-    x_in, _ = subset(ckpt["dataset"], "test", exp.n_images, gen)
-    s_in = ood_scores(model, x_in, ckpt["label_dim"]).numpy()
+    device = experiment_device(params, "ood")
+    model, ckpt = experiment_model(params, "ood", device)
+    gen = torch.Generator(device).manual_seed(params["seed"])
+    x_in, _ = subset(ckpt["dataset"], "test", exp.n_images, params["seed"], device)
+    s_in = ood_scores(model, x_in, ckpt["label_dim"]).cpu().numpy()
     aucs, curves, scores = {}, {}, {}
     with stage_run("ood", exp.variant, section_params(params, "seed", "ood")) as run:
         for name in tqdm(cfg.sets, desc="ood", unit="set"):
-            scores[name] = ood_scores(model, ood_images(name, x_in, gen), ckpt["label_dim"]).numpy()
+            scores[name] = ood_scores(model, ood_images(name, x_in, gen, params["seed"]), ckpt["label_dim"]).cpu().numpy()
             aucs[name] = auroc(s_in, scores[name])
             curves[name] = roc(s_in, scores[name])
         shutil.rmtree(curves_dir("ood", exp.variant), ignore_errors=True)  # a rerun outside DVC

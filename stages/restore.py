@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from ebm.evaluation import predict
 from ebm.generalization import bottom_half, mse_per_image, restore, salt_and_pepper
-from stages.common.experiment import experiment_model, judge, subset
+from stages.common.experiment import experiment_device, experiment_model, judge, subset
 from stages.common.figures import image_panel
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
@@ -34,15 +34,16 @@ def class_kept(clf, x: torch.Tensor, y: torch.Tensor) -> float:
 def main(args) -> None:
     params = load_params()
     exp, cfg, langevin_cfg = params["restore"]
-    model, ckpt = experiment_model(params, "restore", conditional=True)
-    clf = judge(ckpt["dataset"])
-    gen = torch.Generator().manual_seed(params["seed"])
+    device = experiment_device(params, "restore")
+    model, ckpt = experiment_model(params, "restore", device, conditional=True)
+    clf = judge(ckpt["dataset"], device)
+    gen = torch.Generator(device).manual_seed(params["seed"])  # corruption and chain noise
     tasks = [("denoise", cfg.denoise_rounds), ("inpaint", cfg.inpaint_rounds)]
     metrics = {}
     with stage_run("restore", exp.variant, section_params(params, "seed", "restore")) as run:
         bar = tqdm(total=2 * len(tasks), desc="restore", unit="set")
         for split in ("train", "test"):
-            x, y = subset(ckpt["dataset"], split, exp.n_images, gen)
+            x, y = subset(ckpt["dataset"], split, exp.n_images, params["seed"], device)
             for task, rounds in tasks:
                 if task == "denoise":
                     xc, mask = salt_and_pepper(x, cfg, gen)

@@ -30,7 +30,7 @@ import torch
 from tqdm import tqdm
 
 from ebm.generalization import accuracy, energy_logits, fit_calibration, pgd, refined_logits
-from stages.common.experiment import experiment_model, judge, subset
+from stages.common.experiment import experiment_device, experiment_model, judge, subset
 from stages.common.figures import plt, save_figure
 from stages.common.io import UserError, atomic_path, write_csv
 from stages.common.main import run_main
@@ -69,14 +69,15 @@ def plot_curves(path, tables: dict[str, list[dict]]) -> None:
 def main(args) -> None:
     params = load_params()
     exp, cfg, langevin_cfg = params["robustness"]
-    model, ckpt = experiment_model(params, "robustness", conditional=True)
+    device = experiment_device(params, "robustness")
+    model, ckpt = experiment_model(params, "robustness", device, conditional=True)
     k = ckpt["label_dim"]
-    gen = torch.Generator().manual_seed(params["seed"])
-    x, y = subset(ckpt["dataset"], "test", exp.n_images, gen)
+    gen = torch.Generator(device).manual_seed(params["seed"])  # random starts and refinement noise
+    x, y = subset(ckpt["dataset"], "test", exp.n_images, params["seed"], device)
     sweeps = {n: e for n, e in (("linf", cfg.linf_eps), ("l2", cfg.l2_eps)) if e}
     if not sweeps:
         raise UserError("robustness.linf_eps and robustness.l2_eps are both empty: list at least one eps")
-    x_train, y_train = subset(ckpt["dataset"], "train", 10**9, gen)
+    x_train, y_train = subset(ckpt["dataset"], "train", None, params["seed"], device)
     with torch.no_grad():
         raw = energy_logits(model, x_train, k)
     # Fitted once on the plain energies, used with and without refinement (the energies are not retrained).
@@ -88,7 +89,7 @@ def main(args) -> None:
         "ebm_refine": refined,
         "ebm_bpda": partial(refined, straight_through=True),
     }
-    clf = judge(ckpt["dataset"])  # None at paper scale: the pipeline's classifier is digits-only
+    clf = judge(ckpt["dataset"], device)  # None at paper scale: the pipeline's classifier is digits-only
     if clf is not None:
         classifiers["classifier"] = clf
     tables = {}

@@ -17,6 +17,13 @@ TINY = {
     "crossclass": {"n_images": 10, "rounds": 2, "n_steps": 2},
     "ood": {"n_images": 20},
     "robustness": {"n_images": 10, "linf_eps": [0.0, 0.1], "l2_eps": [0.5], "pgd_steps": 2, "n_steps": 2},
+    "toy2d": {"n_points": 500, "n_iters": 4, "batch_size": 32, "n_steps": 3, "n_samples": 50, "sample_steps": 3,
+              "n_traces": 3, "log_every": 2},
+    "dsprites": {"n_images": 1000},  # + the cross-product slice (18,432 images)
+    "factor_judge": {"epochs": 1},
+    "factors": {"n_iters": 4, "n_steps": 3, "log_every": 2},
+    "compose": {"n_samples": 20, "n_steps": 3, "n_show": 4},
+    "crossproduct": {"n_iters": 3, "n_steps": 3, "n_test": 16, "sample_steps": 3, "seen": [0.0, 1.0], "gen_steps": 5},
 }
 
 

@@ -25,7 +25,7 @@ class JudgeConfig:
     epochs: int = field(default=4, metadata=gt(0))
     batch_size: int = field(default=128, metadata=gt(0))
     lr: float = field(default=2e-3, metadata=gt(0))
-    hidden: tuple[int, ...] = (512, 256, 128)
+    hidden: tuple[int, ...] = (256, 128)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class FactorJudge(nn.Module):
     """An MLP on the pixels: on 16x16 sprites it reads the factors as well as a small CNN
     trained for the same time, at a tenth of the cost (what the CPU budget allows)."""
 
-    def __init__(self, image_size: int = 16, hidden: tuple[int, ...] = (512, 256, 128)):
+    def __init__(self, image_size: int = 16, hidden: tuple[int, ...] = (256, 128)):
         super().__init__()
         dims = (image_size * image_size, *hidden)
         layers = [nn.Flatten()]

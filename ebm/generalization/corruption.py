@@ -32,7 +32,7 @@ def salt_and_pepper(x: torch.Tensor, cfg: RestoreConfig, generator=None) -> tupl
     One draw per pixel location, shared across channels (as the original).
     """
     n, _, h, w = x.shape
-    u = torch.rand((n, 1, h, w), generator=generator)
+    u = torch.rand((n, 1, h, w), generator=generator, device=x.device)
     pepper = u < cfg.pepper_prob
     salt = (u >= cfg.pepper_prob) & (u < cfg.pepper_prob + cfg.salt_prob)
     xc = torch.where(pepper, cfg.pepper_value, torch.where(salt, cfg.salt_value, x))
@@ -42,9 +42,9 @@ def salt_and_pepper(x: torch.Tensor, cfg: RestoreConfig, generator=None) -> tupl
 def bottom_half(x: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
     """The bottom half of every image replaced by U(0, 1) noise; mask [1, 1, H, W] = 1 there."""
     h = x.shape[2]
-    mask = torch.zeros((1, 1, h, x.shape[3]))
+    mask = torch.zeros((1, 1, h, x.shape[3]), device=x.device)
     mask[:, :, h // 2 :] = 1.0
-    noise = torch.rand(x.shape, generator=generator)
+    noise = torch.rand(x.shape, generator=generator, device=x.device)
     return torch.where(mask.bool(), noise, x), mask
 
 

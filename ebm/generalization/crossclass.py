@@ -18,7 +18,7 @@ class CrossClassConfig:
 
 def other_labels(y: torch.Tensor, n_classes: int, generator=None) -> torch.Tensor:
     """A uniformly random label different from each y (shift by 1..n_classes-1)."""
-    shift = torch.randint(1, n_classes, y.shape, generator=generator)
+    shift = torch.randint(1, n_classes, y.shape, generator=generator, device=y.device)
     return (y + shift) % n_classes
 
 

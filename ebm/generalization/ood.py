@@ -20,15 +20,15 @@ import torch
 
 
 def _uniform(x, g):  # U(0, 1) per pixel
-    return torch.rand(x.shape, generator=g)
+    return torch.rand(x.shape, generator=g, device=x.device)
 
 
 def _constant_uniform(x, g):  # one U(0, 1) value per image, over all pixels and channels
-    return torch.rand((x.shape[0], 1, 1, 1), generator=g).expand_as(x).clone()
+    return torch.rand((x.shape[0], 1, 1, 1), generator=g, device=x.device).expand_as(x).clone()
 
 
 def _gaussian(x, g):  # the original's randommix: N(0.5, 0.5^2) per pixel, not clipped
-    return 0.5 + 0.5 * torch.randn(x.shape, generator=g)
+    return 0.5 + 0.5 * torch.randn(x.shape, generator=g, device=x.device)
 
 
 def _interpolation(x, g):  # average of each image and the next one (the original's pairs)
@@ -41,7 +41,7 @@ def _inverted(x, g):  # white digit on black -> black digit on white
 
 def _shuffled(x, g):  # the same pixel values, each image's pixels in a random order
     flat = x.flatten(1)
-    idx = torch.argsort(torch.rand(flat.shape, generator=g), dim=1)
+    idx = torch.argsort(torch.rand(flat.shape, generator=g, device=x.device), dim=1)
     return flat.gather(1, idx).view_as(x)
 
 
@@ -77,7 +77,7 @@ def ood_scores(model, x: torch.Tensor, label_dim: int = 0, batch_size: int = 500
     for xb in x.split(batch_size):
         if label_dim:
             n = xb.shape[0]
-            y = torch.arange(label_dim).repeat_interleave(n)  # [K*n]: class k for the k-th copy
+            y = torch.arange(label_dim, device=xb.device).repeat_interleave(n)  # [K*n]: class k for the k-th copy
             e = model(xb.repeat(label_dim, 1, 1, 1), y).view(label_dim, n).min(0).values
         else:
             e = model(xb)

@@ -47,7 +47,7 @@ Calibration = tuple[torch.Tensor, torch.Tensor]  # (scale [], bias [K])
 def energy_logits(model, x: torch.Tensor, n_classes: int, calibration: Calibration | None = None) -> torch.Tensor:
     """[B, K] = a * -E(x, k) + b_k for every class k (one batched forward of K*B images)."""
     b = x.shape[0]
-    y = torch.arange(n_classes).repeat_interleave(b)
+    y = torch.arange(n_classes, device=x.device).repeat_interleave(b)
     logits = -model(x.repeat(n_classes, 1, 1, 1), y).view(n_classes, b).T
     return calibrate(logits, calibration)
 
@@ -56,7 +56,7 @@ def calibrate(logits: torch.Tensor, calibration: Calibration | None) -> torch.Te
     if calibration is None:
         return logits
     scale, bias = calibration
-    return scale * logits + bias
+    return scale.to(logits.device) * logits + bias.to(logits.device)
 
 
 def fit_calibration(neg_energies: torch.Tensor, y: torch.Tensor) -> Calibration:
@@ -67,7 +67,7 @@ def fit_calibration(neg_energies: torch.Tensor, y: torch.Tensor) -> Calibration:
     """
     from scipy.optimize import minimize
 
-    l = neg_energies.detach().double()
+    l, y = neg_energies.detach().double().cpu(), y.cpu()
     mu, sd = l.mean(0), (l - l.mean(0)).std().clamp_min(1e-12)
     z = (l - mu) / sd
 
@@ -88,7 +88,7 @@ def fit_calibration(neg_energies: torch.Tensor, y: torch.Tensor) -> Calibration:
 def refine(model, x: torch.Tensor, n_classes: int, cfg: LangevinConfig, box: float, generator=None) -> torch.Tensor:
     """Each image refined under each class: [K*B, C, H, W] (class-major), inside x +- box, in [0, 1]."""
     x0 = x.detach().repeat(n_classes, 1, 1, 1)
-    y = torch.arange(n_classes).repeat_interleave(x.shape[0])
+    y = torch.arange(n_classes, device=x.device).repeat_interleave(x.shape[0])
     z = x0
     with frozen(model):
         for _ in range(cfg.n_steps):
@@ -107,7 +107,7 @@ def refined_logits(model, x: torch.Tensor, n_classes: int, cfg: LangevinConfig, 
     if straight_through:
         x_rep = x.repeat(n_classes, 1, 1, 1)
         z = x_rep + (z - x_rep).detach()
-    y = torch.arange(n_classes).repeat_interleave(b)
+    y = torch.arange(n_classes, device=x.device).repeat_interleave(b)
     return calibrate(-model(z, y).view(n_classes, b).T, calibration)
 
 
@@ -125,12 +125,12 @@ def project(x: torch.Tensor, x0: torch.Tensor, eps: float, norm: Literal["linf",
 def random_start(x0: torch.Tensor, eps: float, norm: str, generator=None) -> torch.Tensor:
     """Uniform in the L-inf box, or uniform in the L2 ball (direction x radius * U^(1/d))."""
     if norm == "linf":
-        d = (2 * torch.rand(x0.shape, generator=generator) - 1) * eps
+        d = (2 * torch.rand(x0.shape, generator=generator, device=x0.device) - 1) * eps
     else:
-        g = torch.randn(x0.shape, generator=generator)
+        g = torch.randn(x0.shape, generator=generator, device=x0.device)
         g = g / g.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *[1] * (g.dim() - 1))
         dim = x0[0].numel()
-        r = eps * torch.rand((x0.shape[0],), generator=generator) ** (1.0 / dim)
+        r = eps * torch.rand((x0.shape[0],), generator=generator, device=x0.device) ** (1.0 / dim)
         d = g * r.view(-1, *[1] * (g.dim() - 1))
     return project(x0 + d, x0, eps, norm)
 

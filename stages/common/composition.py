@@ -73,10 +73,10 @@ class CrossParams:
     shape_scale: int = field(default=5, metadata=between(0, 5))  # scale class of the shape x position set
     n_test: int = field(default=256, metadata=gt(0))  # held-out combinations sampled by the EBM
     sample_steps: int = field(default=40, metadata=gt(0))  # the original: 2 x num_steps
-    seen: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)  # baseline: share of held-out combos seen
+    seen: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 1.0)  # baseline: share of held-out combos seen
     z_dim: int = field(default=128, metadata=ge(0))  # baseline noise input (the original: 128)
     gen_hidden: tuple[int, ...] = (256, 256)
-    gen_steps: int = field(default=600, metadata=gt(0))
+    gen_steps: int = field(default=500, metadata=gt(0))
     gen_batch: int = field(default=128, metadata=gt(0))
     gen_lr: float = field(default=1e-3, metadata=gt(0))
 

@@ -28,7 +28,7 @@ def image_panel(path: Path, images: torch.Tensor, row_labels: list[str], col_lab
     for i in range(r):
         for j in range(c):
             ax = axes[i, j]
-            img = images[i, j].detach().float().clamp(0, 1).permute(1, 2, 0).numpy()
+            img = images[i, j].detach().float().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
             ax.imshow(img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -59,6 +59,7 @@ class ExperimentParams:  # restore, crossclass, ood, robustness: which model, it
     variant: str = "digits_cond"
     dataset: str = "digits"  # the variant's dataset (dvc.yaml needs it to name the data dependency)
     n_images: int = field(default=200, metadata=gt(0))
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when present, else the CPU
 
 
 def build_split(values: Mapping | None, prefix: str, *classes: type) -> tuple:
