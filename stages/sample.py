@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from tqdm import tqdm
 
-from ebm.data import uniform_like
+from ebm.accel import accelerate, resolve_device, uniform_on
 from ebm.sampling import persistent_sample
 from stages.common.io import UserError, save_grid, save_npz
 from stages.common.main import run_main, variant_parser
@@ -34,25 +34,31 @@ def grid_order(y: torch.Tensor | None, n: int, per_class: int = 10) -> torch.Ten
 def main(args) -> None:
     params = load_params()
     variant(params, args.variant)
-    persist_cfg, langevin_cfg = params["sample"]
+    persist_cfg, langevin_cfg, accel = params["sample"]
+    try:
+        device = resolve_device(accel.device)
+    except ValueError as e:
+        raise UserError(f"sample.{e}") from None
     fix = f"dvc repro train@{args.variant}"
     model, ckpt = energy_from_checkpoint(model_dir(args.variant) / "model.pt", fix)
     history = sorted(history_dir(args.variant).glob("step_*.pt"))
     if not history:
         raise UserError(f"{history_dir(args.variant)}: no history checkpoints for the ensemble; run `{fix}`")
     ensemble = [energy_from_checkpoint(p, fix)[0] for p in history]
+    model, ensemble = accelerate(model, accel, device)[1], [accelerate(m, accel, device)[1] for m in ensemble]
     n_classes = ckpt["label_dim"]
     shape = (ckpt["in_channels"], ckpt["image_size"], ckpt["image_size"])
     n = persist_cfg.n_chains
     out, arrays = samples_dir(args.variant), {}
     with stage_run("sample", args.variant, section_params(params, "seed", "sample", variant_name=args.variant)) as run:
         for name, models in (("single", [model]), ("ensemble", ensemble)):
-            gen = torch.Generator().manual_seed(params["seed"])
-            labels = torch.arange(n) % n_classes if n_classes else None  # balanced classes to start
+            gen = torch.Generator(device).manual_seed(params["seed"])
+            labels = torch.arange(n, device=device) % n_classes if n_classes else None  # balanced classes to start
             bar = tqdm(total=persist_cfg.rounds, desc=f"sample@{args.variant} {name}", unit="round")
-            x, y = persistent_sample(models, uniform_like(shape, gen), labels, n_classes, langevin_cfg,
+            x, y = persistent_sample(models, uniform_on(shape, device, gen), labels, n_classes, langevin_cfg,
                                      persist_cfg, gen, progress=lambda r: bar.update(1))
             bar.close()
+            x, y = x.cpu(), (y.cpu() if y is not None else None)
             arrays[name] = to_uint8(x).numpy()
             arrays[f"{name}_labels"] = (y if y is not None else torch.full((n,), -1)).numpy()
             grid = images_dir("sample", args.variant) / f"{name}.png"

@@ -6,21 +6,32 @@ plots/images/train/<v>/negatives.png (the last replay negatives).
 
 A divergence guard rolls back to the last good state with a lower learning rate
 (``guard_*`` params); a killed run started again resumes from ``.resume/<v>/``.
+
+Device and speed (``device``, ``amp``, ``channels_last``, ``compile``) and data
+parallelism (``nproc``: the stage re-launches itself under torchrun; each rank
+has its own batches, chains and replay buffer; rank 0 writes the outputs) are
+params of the train section (ebm.accel; docs/speed.md).
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import asdict
 
 import torch
 from tqdm import tqdm
 
-from ebm.data import dequantize, uniform_like
+from ebm.accel import (
+    accelerate, all_equal, all_mean, env_context, init_distributed, rank_seed, resolve_device, shutdown, uniform_on,
+    wrap_ddp,
+)
+from ebm.data import dequantize
 from ebm.models import build_energy
 from ebm.training import DivergenceError, DivergenceGuard, Trainer, batch_at
 from stages.common.data import load_split
 from stages.common.io import UserError, atomic_path, save_grid, save_torch, write_csv
+from stages.common.launch import main_rank_run, relaunch, under_torchrun
 from stages.common.main import run_main, variant_parser
 from stages.common.params import load_params, section_params, variant
 from stages.common.paths import curve_file, images_dir, metrics_file, model_dir
@@ -31,8 +42,8 @@ from stages.common.tracking import stage_run
 def checkpoint(model, var, meta, step) -> dict:
     """Self-describing: the sample and evaluate stages rebuild the model from this alone."""
     return {
-        "model": model.state_dict(), "network": var.network, "in_channels": meta["shape"][0],
-        "image_size": meta["shape"][-1], "label_dim": meta["n_classes"] if var.conditional else 0,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},  # loadable without the GPU
+        "network": var.network, "in_channels": meta["shape"][0], "image_size": meta["shape"][-1], "label_dim": meta["n_classes"] if var.conditional else 0,
         "dataset": var.dataset, "step": step, "variant": asdict(var),
     }
 
@@ -40,66 +51,100 @@ def checkpoint(model, var, meta, step) -> dict:
 def main(args) -> None:
     params = load_params()
     var = variant(params, args.variant)
-    train_cfg, langevin_cfg, guard_cfg, loop = params["train"]
-    seed = params["seed"]
+    *_, accel, dist_cfg = params["train"]
     x, y, meta = load_split(var.dataset, "train")
+    if dist_cfg.nproc > 1 and not under_torchrun():
+        return relaunch(dist_cfg.nproc, "stages.train", sys.argv[1:], f"train@{args.variant}")
+    ctx = env_context()
+    try:
+        device = resolve_device(accel.device, ctx.local_rank)
+    except ValueError as e:
+        raise UserError(f"train.{e}") from None
+    init_distributed(ctx, dist_cfg.backend, device)
+    try:
+        train(args.variant, var, params, x, y, meta, ctx, device)
+    finally:
+        shutdown(ctx)
+
+
+def train(name, var, params, x, y, meta, ctx, device) -> None:
+    train_cfg, langevin_cfg, guard_cfg, loop, accel, _ = params["train"]
+    seed = params["seed"]
     labels = y if var.conditional else None
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)  # the same initial weights on every rank
     model = build_energy(var.network, meta["shape"][0], meta["n_classes"] if var.conditional else 0, meta["shape"][-1])
-    trainer = Trainer(model, train_cfg, langevin_cfg, uniform_like(tuple(meta["shape"])))
-    flat = section_params(params, "seed", "train", variant_name=args.variant)
-    work = ResumeDir(args.variant, fingerprint(flat, meta["sha256"]))
+    if ctx.world > 1:
+        torch.manual_seed(rank_seed(seed, ctx.rank))  # but each rank its own chains, buffer and dropout
+    fast, chain = accelerate(model, accel, device)
+    trainer = Trainer(wrap_ddp(fast, ctx, device), train_cfg, langevin_cfg, uniform_on(tuple(meta["shape"]), device),
+                      chain_model=chain)
+    flat = section_params(params, "seed", "train", variant_name=name)
+    work = ResumeDir(name if ctx.main else f"{name}.rank{ctx.rank}", fingerprint(flat, meta["sha256"], ctx.world))
     state = work.load()
     start, rows, events = 0, [], []
+    if not all_equal(state["step"] if state is not None else 0, ctx, device):  # killed between two ranks' saves
+        work.clear()
+        work.history.mkdir(parents=True)
+        state = None
     if state is not None:
         trainer.load_state_dict(state["trainer"])
         start, rows, events = state["step"], state["rows"], state["events"]
-        print(f"train@{args.variant}: resuming from step {start} ({work.dir})")
+        print(f"train@{name}: resuming from step {start} ({work.dir})")
     guard = DivergenceGuard(trainer, guard_cfg)
     guard.rollbacks = len(events)
+    effective_batch = train_cfg.batch_size * ctx.world
 
-    with stage_run("train", args.variant, flat) as run:
+    with main_rank_run(ctx, "train", name, flat) as run:
+        run.log_metrics({"effective_batch": effective_batch, "world_size": ctx.world})
         bar = tqdm(range(start + 1, train_cfg.n_iters + 1), initial=start, total=train_cfg.n_iters,
-                   desc=f"train@{args.variant}", unit="it")
+                   desc=f"train@{name}", unit="it", disable=not ctx.main)
         for step in bar:
-            xb, yb = batch_at(x, labels, train_cfg.batch_size, step - 1, seed)
-            stats = trainer.step(dequantize(xb), yb)
+            # Rank r takes the batches r, r + world, ...: one stateless sequence, split between ranks.
+            xb, yb = batch_at(x, labels, train_cfg.batch_size, (step - 1) * ctx.world + ctx.rank, seed)
+            xb, yb = dequantize(xb).to(device), (yb.to(device) if yb is not None else None)
+            stats = all_mean(trainer.step(xb, yb), ctx, device)  # every rank sees the same numbers
             try:
                 event = guard.check(step, stats)
             except DivergenceError as e:
-                raise UserError(f"train@{args.variant}: {e}; lower train.lr or train.step_size") from None
+                raise UserError(f"train@{name}: {e}; lower train.lr or train.step_size") from None
             if event is not None:
                 events.append(event)
                 run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
-                tqdm.write(f"train@{args.variant}: diverged at step {step} ({event['why']}); rolled back to step "
-                           f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
+                if ctx.main:
+                    tqdm.write(f"train@{name}: diverged at step {step} ({event['why']}); rolled back to step "
+                               f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
                 continue
             if step % loop.log_every == 0 or step == train_cfg.n_iters:
                 rows.append({"step": step, **stats})
                 run.log_metrics(stats, step=step)
                 bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
-            if step % train_cfg.history_every == 0:
+            if step % train_cfg.history_every == 0 and ctx.main:
                 save_torch(work.history / f"step_{step:06d}.pt", checkpoint(model, var, meta, step))
                 for old in sorted(work.history.glob("step_*.pt"))[: -train_cfg.history_size]:
                     old.unlink()
             if step % loop.resume_every == 0:
                 work.save({"trainer": trainer.state_dict(), "step": step, "rows": rows, "events": events})
-        finish(args.variant, trainer, work, checkpoint(model, var, meta, train_cfg.n_iters), rows, events, run)
-    print(f"train@{args.variant}: {train_cfg.n_iters} iterations, {len(events)} rollbacks -> {model_dir(args.variant)}")
+        if not ctx.main:
+            work.clear()
+            return
+        finish(name, trainer, work, checkpoint(model, var, meta, train_cfg.n_iters), rows, events, run,
+               {"effective_batch": effective_batch, "world_size": ctx.world})
+    print(f"train@{name}: {train_cfg.n_iters} iterations, {len(events)} rollbacks, batch {effective_batch} "
+          f"({ctx.world} x {train_cfg.batch_size}) on {device} -> {model_dir(name)}")
 
 
-def finish(name, trainer, work, final_ckpt, rows, events, run) -> None:
+def finish(name, trainer, work, final_ckpt, rows, events, run, scale) -> None:
     """Move the finished run into the stage's outputs, each written atomically."""
     with atomic_path(model_dir(name)) as tmp:
         shutil.copytree(work.history, tmp / "history")
         save_torch(tmp / "model.pt", final_ckpt)
     write_csv(curve_file("train", name), rows)
     grid = images_dir("train", name) / "negatives.png"
-    save_grid(grid, trainer.last_negatives[:100])
+    save_grid(grid, trainer.last_negatives[:100].cpu())
     final = rows[-1]
     run.write_metrics(metrics_file("train", name), {
         "final_loss": final["loss"], "final_e_pos": final["e_pos"], "final_e_neg": final["e_neg"],
-        "rollbacks": len(events), "n_history": len(list(work.history.glob("step_*.pt"))),
+        "rollbacks": len(events), "n_history": len(list(work.history.glob("step_*.pt"))), **scale,
     })
     run.log_artifact(grid)
     run.log_artifact(model_dir(name) / "model.pt", "checkpoint")

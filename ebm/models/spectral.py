@@ -36,7 +36,20 @@ class SpectralNormMixin:
         self.u.copy_(F.normalize(w @ self.v, dim=0, eps=1e-12))
 
     def normalized_weight(self) -> torch.Tensor:
-        sigma = torch.dot(self.u, self._matrix() @ self.v) + 1e-6
+        """W/sigma; with frozen weights (a Langevin chain) computed once and reused until W, u or v change."""
+        w = self.weight_orig
+        if w.requires_grad or torch.compiler.is_compiling():
+            return self._normalize()
+        key = (w.data_ptr(), w._version, self.u._version, self.v._version, torch.is_autocast_enabled(w.device.type))
+        cache = getattr(self, "_sn_cache", None)
+        if cache is None or cache[0] != key:
+            cache = self._sn_cache = (key, self._normalize())
+        return cache[1]
+
+    def _normalize(self) -> torch.Tensor:
+        # sigma in fp32 under bf16 autocast too (the matvec would run in bf16, and torch.dot refuses mixed dtypes)
+        with torch.autocast(self.u.device.type, enabled=False):
+            sigma = torch.dot(self.u, self._matrix() @ self.v) + 1e-6
         if self.lower_bound:
             return self.weight_orig / sigma * torch.clamp(sigma, max=1.0)
         return self.weight_orig / sigma

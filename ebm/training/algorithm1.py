@@ -65,8 +65,11 @@ class Trainer:
 
     def __init__(self, model: nn.Module, cfg: TrainConfig, langevin_cfg: LangevinConfig,
                  init: Callable[[int], torch.Tensor], generator: torch.Generator | None = None,
-                 quantize_buffer: bool = True):  # False: keep float chains (2-D points, not images)
+                 quantize_buffer: bool = True,  # False: keep float chains (2-D points, not images)
+                 chain_model: nn.Module | None = None):  # what the chains call (default: model), e.g. the
+        # bare module under DDP (no gradient sync in the chain) or a torch.compile'd one (ebm.accel)
         self.model, self.cfg, self.langevin_cfg, self.init = model, cfg, langevin_cfg, init
+        self.chain_model = model if chain_model is None else chain_model
         self.generator = generator
         self.opt = ClippedAdam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
         self.buffer = ReplayBuffer(cfg.replay_size, quantize_buffer) if cfg.replay_size > 0 else None
@@ -79,7 +82,8 @@ class Trainer:
         x0, y_neg = self.init(x_pos.shape[0]), y_pos
         if self.buffer is not None:
             x0, y_neg = init_chains(self.buffer, x0, y_pos, self.cfg.replay_prob, self.generator)
-        x_neg = langevin(lambda x: model(x, y_neg), x0, self.langevin_cfg, models=(model,),
+        chain = self.chain_model
+        x_neg = langevin(lambda x: chain(x, y_neg), x0, self.langevin_cfg, models=(chain,),
                          generator=self.generator)
         y_all = torch.cat([y_pos, y_neg]) if y_pos is not None else None
         energies = model(torch.cat([x_pos, x_neg]), y_all)

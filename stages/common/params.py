@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 import yaml
 
-from ebm.config import ConfigError, build, gt, pick
+from ebm.accel import AccelConfig, DistConfig
+from ebm.config import ConfigError, build, ge, gt, pick
 from ebm.continual import build_continual
 from ebm.evaluation import ClassifierConfig
 from ebm.generalization import CrossClassConfig, OODConfig, RestoreConfig, RobustnessConfig
@@ -31,9 +32,13 @@ from stages.common.paths import PARAMS
 class DownloadParams:
     datasets: tuple[str, ...] = ("digits",)
     test_fraction: float = field(default=0.2, metadata={"gt": 0, "le": 0.9})
+    # Paper scale, read from where the user keeps them (no download): see docs/paper_scale.md
+    imagenet32_path: str = ""  # Chrabaszcz et al.'s pickles: train_data_batch_1..10, val_data
+    imagenet128_path: str = ""  # an ImageFolder of JPEGs: <path>/train/<class>/*, <path>/val/<class>/*
+    imagenet128_per_class: int = field(default=0, metadata=ge(0))  # images kept per class (0: all, ~63 GB)
 
 
-DATASETS = ("digits", "mnist", "cifar10")
+DATASETS = ("digits", "mnist", "cifar10", "imagenet32", "imagenet128")
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ def _variants(v, p):
 
 
 def _train(v, p):
-    return build_split(v, p, TrainConfig, LangevinConfig, GuardConfig, TrainLoopParams)
+    return build_split(v, p, TrainConfig, LangevinConfig, GuardConfig, TrainLoopParams, AccelConfig, DistConfig)
 
 
 def _seed(v, p):
@@ -110,7 +115,7 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "classifier": lambda v, p: build(ClassifierConfig, v, p),
     "train": _train,
     "variants": _variants,
-    "sample": lambda v, p: build_split(v, p, PersistentConfig, LangevinConfig),
+    "sample": lambda v, p: build_split(v, p, PersistentConfig, LangevinConfig, AccelConfig),
     "evaluate": lambda v, p: build(EvaluateParams, v, p),
     "restore": lambda v, p: build_split(v, p, ExperimentParams, RestoreConfig, LangevinConfig),
     "crossclass": lambda v, p: build_split(v, p, ExperimentParams, CrossClassConfig, LangevinConfig),

@@ -1,0 +1,50 @@
+"""Running a stage as several processes: re-launch under torchrun, and MLflow on rank 0 only."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+
+from ebm.accel import DistContext
+from stages.common.io import UserError
+from stages.common.tracking import stage_run
+
+
+def under_torchrun() -> bool:
+    return "TORCHELASTIC_RUN_ID" in os.environ or "WORLD_SIZE" in os.environ
+
+
+def relaunch(nproc: int, module: str, argv: list[str], what: str) -> None:
+    """Run ``python -m module argv`` as ``nproc`` local processes under torchrun; wait for them.
+
+    Multi-node runs call torchrun by hand (its --nnodes/--node_rank/--rdzv-* flags);
+    the stage then sees WORLD_SIZE and does not re-launch.
+    """
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+           "-m", module, *argv]
+    print(f"{what}: {nproc} processes: {' '.join(cmd[1:])}", flush=True)
+    code = subprocess.call(cmd)
+    if code != 0:
+        raise UserError(f"{what}: a torchrun worker failed (exit {code}); its error is printed above")
+
+
+class NullRun:
+    """The tracking run of ranks other than 0: every call does nothing."""
+
+    def log_metrics(self, *args, **kwargs) -> None: ...
+
+    def log_artifact(self, *args, **kwargs) -> None: ...
+
+    def write_metrics(self, *args, **kwargs) -> None: ...
+
+
+@contextlib.contextmanager
+def main_rank_run(ctx: DistContext, stage: str, variant: str | None, params: dict):
+    """One MLflow run per stage execution: rank 0 logs, the others get a NullRun."""
+    if ctx.main:
+        with stage_run(stage, variant, params) as run:
+            yield run
+    else:
+        yield NullRun()
