@@ -201,3 +201,25 @@ def test_generator_baseline_learns_its_training_pairs():
     losses = list(train_generator(g, y, x, steps=300, batch_size=32, lr=3e-3))
     assert np.mean(losses[-20:]) < 0.1 * losses[0]
     assert generate(g, y).shape == (32, 1, 8, 8)
+
+
+def test_bad_params_and_missing_files_give_one_line_errors(tmp_path, monkeypatch):
+    from ebm.config import ConfigError
+    from stages.common.composition import SECTIONS, load_dsprites
+    from stages.common.io import UserError
+
+    with pytest.raises(ConfigError, match=r"compose.combos\[0\]\[1\] = 'colour': unknown factor"):
+        SECTIONS["compose"]({"combos": [["size", "colour"]]}, "compose.")
+    with pytest.raises(ConfigError, match=r"crossproduct.seen\[0\] = 1.5"):
+        SECTIONS["crossproduct"]({"seen": [1.5]}, "crossproduct.")
+    with pytest.raises(ConfigError, match="dsprites.source = 'web'"):
+        SECTIONS["dsprites"]({"source": "web"}, "dsprites.")
+    with pytest.raises(ConfigError, match="factors.step_sizes: unknown key"):
+        SECTIONS["factors"]({"step_sizes": 1}, "factors.")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"data/dsprites/dsprites.npz: missing .* run `dvc repro dsprites`"):
+        load_dsprites()
+    (tmp_path / "data" / "dsprites").mkdir(parents=True)
+    (tmp_path / "data" / "dsprites" / "dsprites.npz").write_bytes(b"truncated")
+    with pytest.raises(UserError, match="corrupt dSprites arrays"):
+        load_dsprites()
