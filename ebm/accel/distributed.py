@@ -5,7 +5,7 @@ own replay buffer (as the original's Horovod workers did); the effective batch i
 ``batch_size * world``. Weights stay identical across ranks because DDP
 broadcasts them from rank 0 at the start and averages gradients every step; the
 spectral-norm ``u``/``v`` buffers are computed from identical weights by every
-rank and also broadcast from rank 0 on every DDP forward (``broadcast_buffers``).
+rank and also broadcast from rank 0 on every DDP forward (DDP's default buffer sync).
 The chains call the bare module, not the DDP wrapper: they need no gradient
 averaging and no buffer broadcasts.
 """
@@ -67,7 +67,7 @@ def wrap_ddp(model: nn.Module, ctx: DistContext, device: torch.device) -> nn.Mod
     if ctx.world == 1:
         return model
     ids = [device.index] if device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(model, device_ids=ids, broadcast_buffers=True)
+    return nn.parallel.DistributedDataParallel(model, device_ids=ids)  # buffers synced from rank 0 each forward
 
 
 def all_mean(values: dict[str, float], ctx: DistContext, device: torch.device) -> dict[str, float]:

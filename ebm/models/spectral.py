@@ -36,7 +36,11 @@ class SpectralNormMixin:
         self.u.copy_(F.normalize(w @ self.v, dim=0, eps=1e-12))
 
     def normalized_weight(self) -> torch.Tensor:
-        """W/sigma; with frozen weights (a Langevin chain) computed once and reused until W, u or v change."""
+        """W/sigma; with frozen weights (a Langevin chain) computed once and reused until W, u or v change.
+
+        Changes are seen through tensor versions: in-place ops, optimiser steps,
+        load_state_dict and power_iteration all count (writes through ``.data`` do not).
+        """
         w = self.weight_orig
         if w.requires_grad or torch.compiler.is_compiling():
             return self._normalize()
