@@ -26,6 +26,7 @@ from ebm.training import GuardConfig, TrainConfig
 from stages.common.composition import SECTIONS as COMPOSITION
 from stages.common.io import UserError
 from stages.common.paths import PARAMS
+from stages.common.trajectories import SECTIONS as TRAJECTORIES
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "robustness": lambda v, p: build_split(v, p, ExperimentParams, RobustnessConfig, LangevinConfig),
     **COMPOSITION,  # toy2d, dsprites, factor_judge, factors, compose, crossproduct
     "continual": build_continual,  # the continual-learning experiment (ebm/continual/config.py)
+    **TRAJECTORIES,  # record, trajectory (hand trajectories)
 }
 
 

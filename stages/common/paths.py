@@ -61,3 +61,13 @@ def dsprites_file() -> Path:
 def composition_model(name: str) -> Path:
     """A model of the composition experiments: factor EBMs (factor_<f>), the judge, the toy EBMs."""
     return MODELS / "composition" / name
+
+
+def trajectories_dir() -> Path:
+    """The record stage's hand trajectories (trajectories.npz, meta.json)."""
+    return DATA / "trajectories"
+
+
+def trajectory_model(name: str) -> Path:
+    """A hand-trajectory model: ebm_cond, ebm_uncond, fc, lstm."""
+    return MODELS / "trajectories" / name

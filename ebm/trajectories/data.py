@@ -1,0 +1,77 @@
+"""Trajectory arrays -> model coordinates, and back.
+
+Models work in standardised coordinates fitted on the training split: a state
+``z = (s - mu_s) / sd_s`` and a step ``d = (s[t+1] - s[t] - mu_d) / sd_d``. The
+conditional models (EBM, FC, LSTM) predict the next step ``d`` from the last
+``k`` states; the unconditional EBM sees a window of ``w`` states as its first
+state and the ``w - 1`` steps after it. Steps, not absolute next states: a
+state moves little between two frames, so the next state is its step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+STD_FLOOR = 1e-5  # a coordinate that never moves keeps a finite scale
+
+
+@dataclass(frozen=True)
+class Coder:
+    state_mean: torch.Tensor  # [D]
+    state_std: torch.Tensor  # [D]
+    step_mean: torch.Tensor  # [D]
+    step_std: torch.Tensor  # [D]
+
+    @classmethod
+    def fit(cls, states: torch.Tensor) -> Coder:
+        """From training trajectories [N, T+1, D]."""
+        s = states.reshape(-1, states.shape[-1]).double()
+        d = (states[:, 1:] - states[:, :-1]).reshape(-1, states.shape[-1]).double()
+        return cls(s.mean(0).float(), s.std(0).clamp_min(STD_FLOOR).float(),
+                   d.mean(0).float(), d.std(0).clamp_min(STD_FLOOR).float())
+
+    def state_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("state_mean", "state_std", "step_mean", "step_std")}
+
+    @property
+    def dim(self) -> int:
+        return self.state_mean.shape[0]
+
+    def states(self, s: torch.Tensor) -> torch.Tensor:
+        return (s - self.state_mean) / self.state_std
+
+    def steps(self, s: torch.Tensor) -> torch.Tensor:
+        """Standardised steps between consecutive states: [..., L, D] -> [..., L-1, D]."""
+        return (s[..., 1:, :] - s[..., :-1, :] - self.step_mean) / self.step_std
+
+    def advance(self, s: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+        """The state after ``s`` [B, D] given a standardised step ``d`` [B, D]."""
+        return s + d * self.step_std + self.step_mean
+
+    def context(self, s: torch.Tensor) -> torch.Tensor:
+        """The conditional models' input: the last k states [B, k, D] -> [B, k*D]."""
+        return self.states(s).flatten(1)
+
+    def window(self, s: torch.Tensor) -> torch.Tensor:
+        """The unconditional EBM's coordinates of a window [B, w, D] -> [B, w*D]."""
+        return torch.cat([self.states(s[:, :1]), self.steps(s)], 1).flatten(1)
+
+    def unwindow(self, x: torch.Tensor, w: int) -> torch.Tensor:
+        """Inverse of ``window``: [B, w*D] -> states [B, w, D]."""
+        x = x.view(x.shape[0], w, self.dim)
+        first = x[:, 0] * self.state_std + self.state_mean
+        steps = x[:, 1:] * self.step_std + self.step_mean
+        return torch.cat([first[:, None], first[:, None] + steps.cumsum(1)], 1)
+
+
+def next_step_pairs(states: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every (last k states, next state) of trajectories [N, T+1, D]: [M, k, D], [M, 2, D] (last, next)."""
+    win = states.unfold(1, k + 1, 1).permute(0, 1, 3, 2).reshape(-1, k + 1, states.shape[-1])  # [M, k+1, D]
+    return win[:, :k], win[:, k - 1 :]
+
+
+def windows(states: torch.Tensor, w: int) -> torch.Tensor:
+    """Every window of w consecutive states: [N, T+1, D] -> [M, w, D]."""
+    return states.unfold(1, w, 1).permute(0, 1, 3, 2).reshape(-1, w, states.shape[-1])

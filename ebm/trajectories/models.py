@@ -1,0 +1,73 @@
+"""The trajectory models: two EBMs on ``MLPEnergy`` and the FC / LSTM baselines.
+
+* conditional EBM  E(d | context): d the next standardised step [D], the last
+  k standardised states [k*D] enter as a label vector (a bias on every hidden layer).
+* unconditional EBM E(window): a window of w states in window coordinates [w*D].
+* FC   context [k*D] -> next step [D], trained with MSE.
+* LSTM the states so far, one at a time -> next step [D], trained with MSE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import nn
+
+from ebm.config import gt
+from ebm.models import MLPEnergy
+
+Kind = Literal["ebm", "fc", "lstm"]
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    hidden: tuple[int, ...] = (256, 256)
+    act: Literal["swish", "relu", "lrelu"] = "swish"  # EBMs (the baselines use ReLU)
+    spectral_norm: bool = True  # EBMs only
+
+
+@dataclass(frozen=True)
+class FCConfig:
+    hidden: tuple[int, ...] = (256, 256)  # ReLU layers
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    hidden_size: int = field(default=256, metadata=gt(0))
+    num_layers: int = field(default=1, metadata=gt(0))
+
+
+def conditional_energy(dim: int, k: int, net: NetConfig) -> MLPEnergy:
+    return MLPEnergy(dim, net.hidden, label_dim=k * dim, act=net.act, spectral_norm=net.spectral_norm)
+
+
+def window_energy(dim: int, w: int, net: NetConfig) -> MLPEnergy:
+    return MLPEnergy(w * dim, net.hidden, label_dim=0, act=net.act, spectral_norm=net.spectral_norm)
+
+
+class FCPredictor(nn.Module):
+    """context [B, k*D] -> next step [B, D]."""
+
+    def __init__(self, dim: int, k: int, cfg: FCConfig = FCConfig()):
+        super().__init__()
+        dims = (k * dim, *cfg.hidden)
+        layers = [m for a, b in zip(dims[:-1], dims[1:]) for m in (nn.Linear(a, b), nn.ReLU())]
+        self.net = nn.Sequential(*layers, nn.Linear(dims[-1], dim))
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        return self.net(context)
+
+
+class LSTMPredictor(nn.Module):
+    """states [B, L, D] -> next steps [B, L, D]; ``state`` carries the memory between calls."""
+
+    def __init__(self, dim: int, cfg: LSTMConfig = LSTMConfig()):
+        super().__init__()
+        self.lstm = nn.LSTM(dim, cfg.hidden_size, cfg.num_layers, batch_first=True)
+        self.head = nn.Linear(cfg.hidden_size, dim)
+
+    def forward(self, z: torch.Tensor, state=None):
+        h, state = self.lstm(z, state)
+        return self.head(h), state

@@ -1,0 +1,167 @@
+"""What the hand-trajectory stages (record, train_traj, evaluate_traj) share: their params
+sections, the recorded arrays, the model checkpoints."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ebm.config import ConfigError, between, build, ge, gt
+from ebm.sampling import LangevinConfig
+from ebm.trajectories import (Coder, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor, NetConfig, RecordConfig,
+                              RegressionConfig, conditional_energy, window_energy)
+from ebm.training import TrainConfig
+from stages.common.io import UserError, load_npz, load_torch
+from stages.common.paths import trajectories_dir, trajectory_model
+
+MODELS_ALL = ("ebm_cond", "ebm_uncond", "fc", "lstm")
+
+
+# --- params ---
+
+@dataclass(frozen=True)
+class RenderParams:
+    render: bool = True  # rendered views (needs an offscreen GL: MUJOCO_GL=egl or osmesa)
+    n_render: int = field(default=4, metadata=ge(0))  # trajectories drawn (record) / rollouts per model (evaluate)
+    render_every: int = field(default=5, metadata=gt(0))  # one frame every this many steps
+    render_size: int = field(default=96, metadata=gt(0))  # pixels
+
+
+@dataclass(frozen=True)
+class TrajectoryParams:
+    context: int = field(default=4, metadata=gt(0))  # recent states the conditional models see (window = +1)
+    models: tuple[str, ...] = MODELS_ALL
+
+
+@dataclass(frozen=True)
+class LoopParams:
+    log_every: int = field(default=20, metadata=gt(0))
+
+
+@dataclass(frozen=True)
+class EvalParams:
+    horizons: tuple[int, ...] = (1, 2, 5, 10, 20)
+    start_every: int = field(default=4, metadata=gt(0))  # rollouts start every this many steps of a trajectory
+    window_steps: int = field(default=60, metadata=gt(0))  # Langevin steps of the window EBM's first window
+    samples: int = field(default=1, metadata=between(1, 100))  # EBM rollouts per start
+
+
+def check_record(v, p):
+    from stages.common.params import build_split  # late: params imports this module
+
+    cfg, gait, render = build_split(v, p, RecordConfig, GaitConfig, RenderParams)
+    for lo, hi in (("freq_min", "freq_max"), ("amp_min", "amp_max"), ("posture_min", "posture_max")):
+        if getattr(gait, lo) > getattr(gait, hi):
+            raise ConfigError(f"{p}{lo} = {getattr(gait, lo)!r}: must be <= {p}{hi} ({getattr(gait, hi)!r})")
+    return cfg, gait, render
+
+
+def _ebm(v, p):
+    from stages.common.params import build_split
+
+    net, train, langevin, loop = build_split(v, p, NetConfig, TrainConfig, LangevinConfig, LoopParams)
+    if langevin.clamp:
+        raise ConfigError(f"{p}clamp = true: trajectory states are standardised, not in [0, 1]; set it false")
+    return net, train, langevin, loop
+
+
+def _fc(v, p):
+    from stages.common.params import build_split
+
+    return build_split(v, p, FCConfig, RegressionConfig, LoopParams)
+
+
+def _lstm(v, p):
+    from stages.common.params import build_split
+
+    return build_split(v, p, LSTMConfig, RegressionConfig, LoopParams)
+
+
+SUBSECTIONS = {"ebm_cond": _ebm, "ebm_uncond": _ebm, "fc": _fc, "lstm": _lstm,
+               "evaluate": lambda v, p: build_split_eval(v, p)}
+
+
+def build_split_eval(v, p):
+    from stages.common.params import build_split
+
+    cfg, render = build_split(v, p, EvalParams, RenderParams)
+    for i, h in enumerate(cfg.horizons):
+        if h < 1:
+            raise ConfigError(f"{p}horizons[{i}] = {h!r}: must be >= 1")
+    if not cfg.horizons:
+        raise ConfigError(f"{p}horizons: at least one horizon")
+    return cfg, render
+
+
+def check_trajectory(v, p) -> dict:
+    """The trajectory section: top-level keys plus one subsection per model and one for evaluation."""
+    if v is not None and not isinstance(v, dict):
+        raise ConfigError(f"{p.rstrip('.')}: expected a mapping")
+    v = dict(v or {})
+    subs = {name: v.pop(name, None) for name in SUBSECTIONS}
+    top = build(TrajectoryParams, v, p)
+    for i, m in enumerate(top.models):
+        if m not in MODELS_ALL:
+            raise ConfigError(f"{p}models[{i}] = {m!r}: unknown model (allowed: {', '.join(MODELS_ALL)})")
+    out = {"top": top}
+    for name, check in SUBSECTIONS.items():
+        out[name] = check(subs[name], f"{p}{name}.")
+    return out
+
+
+SECTIONS = {"record": check_record, "trajectory": check_trajectory}
+
+
+# --- data ---
+
+def load_trajectories() -> tuple[dict[str, torch.Tensor], dict]:
+    """({"train": states [N, T+1, 31], "test": ...}, meta) from the record stage."""
+    path, fix = trajectories_dir() / "trajectories.npz", "dvc repro record"
+    arrays = load_npz(path, "hand trajectories", fix, keys=("train_states", "test_states"))
+    try:
+        meta = json.loads((trajectories_dir() / "meta.json").read_text())
+    except (OSError, ValueError):
+        raise UserError(f"{trajectories_dir() / 'meta.json'}: missing or corrupt trajectory metadata; run `{fix}`") from None
+    out = {}
+    for split in ("train", "test"):
+        s = arrays[f"{split}_states"]
+        if s.ndim != 3 or s.shape[0] == 0 or not np.isfinite(s).all():
+            raise UserError(f"{path}: corrupt hand trajectories ({split}_states {s.shape}, expected [N>0, T+1, D] "
+                            f"finite); run `{fix}`")
+        out[split] = torch.from_numpy(s.astype(np.float32))
+    return out, meta
+
+
+# --- checkpoints ---
+
+def build_model(name: str, dim: int, k: int, arch: dict) -> nn.Module:
+    if name == "ebm_cond":
+        return conditional_energy(dim, k, NetConfig(**arch))
+    if name == "ebm_uncond":
+        return window_energy(dim, k + 1, NetConfig(**arch))
+    if name == "fc":
+        return FCPredictor(dim, k, FCConfig(**arch))
+    return LSTMPredictor(dim, LSTMConfig(**arch))
+
+
+def checkpoint(name: str, model: nn.Module, coder: Coder, k: int, arch, extra: dict | None = None) -> dict:
+    """Self-describing: the evaluate stage rebuilds the model from this alone."""
+    return {"name": name, "model": model.state_dict(), "coder": coder.state_dict(), "context": k,
+            "dim": coder.dim, "arch": asdict(arch), **(extra or {})}
+
+
+def load_model(name: str) -> tuple[nn.Module, Coder, dict]:
+    path = trajectory_model(name) / "model.pt"
+    fix = f"dvc repro train_traj@{name}"
+    ckpt = load_torch(path, f"{name} trajectory model", fix)
+    try:
+        model = build_model(ckpt["name"], ckpt["dim"], ckpt["context"], ckpt["arch"])
+        model.load_state_dict(ckpt["model"])
+        coder = Coder(**ckpt["coder"])
+    except (KeyError, RuntimeError, TypeError) as e:
+        raise UserError(f"{path}: corrupt checkpoint ({type(e).__name__}); run `{fix}`") from None
+    return model.eval().requires_grad_(False), coder, ckpt
