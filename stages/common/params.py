@@ -24,6 +24,7 @@ from ebm.models import NETWORKS
 from ebm.sampling import LangevinConfig, PersistentConfig
 from ebm.training import GuardConfig, TrainConfig
 from stages.common.composition import SECTIONS as COMPOSITION
+from stages.common.fid import check_fid
 from stages.common.io import UserError
 from stages.common.paths import PARAMS
 from stages.common.trajectories import SECTIONS as TRAJECTORIES
@@ -117,6 +118,7 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "train": _train,
     "variants": _variants,
     "sample": lambda v, p: build_split(v, p, PersistentConfig, LangevinConfig, AccelConfig),
+    "fid": check_fid,  # FID/IS/KID with the Inception network: paper configs only (stages/common/fid.py)
     "evaluate": lambda v, p: build(EvaluateParams, v, p),
     "restore": lambda v, p: build_split(v, p, ExperimentParams, RestoreConfig, LangevinConfig),
     "crossclass": lambda v, p: build_split(v, p, ExperimentParams, CrossClassConfig, LangevinConfig),

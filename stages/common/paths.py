@@ -48,6 +48,11 @@ def curves_dir(stage: str, variant: str) -> Path:
     return PLOTS / stage / variant
 
 
+def fid_samples_dir(variant: str) -> Path:
+    """The fid stage's samples (the original's protocol, 50,000 at paper scale)."""
+    return DATA / "fid_samples" / variant
+
+
 def raw_dir(name: str) -> Path:
     """torchvision's own files of a dataset (downloaded there, or put there by hand)."""
     return DATA / ".raw" / name
