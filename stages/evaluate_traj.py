@@ -104,6 +104,7 @@ def figure12(env_id: str, rows: dict[str, np.ndarray], n: int, every: int, size:
                           fontsize=8)
     axes[0].set_title(f"held-out start, then every {every} steps: real vs generated (conditional rollouts)", fontsize=9)
     fig.tight_layout(h_pad=0.2)
+    fig.subplots_adjust(left=0.16)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=80)
     plt.close(fig)

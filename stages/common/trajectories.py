@@ -46,7 +46,7 @@ class LoopParams:
 class EvalParams:
     horizons: tuple[int, ...] = (1, 2, 5, 10, 20)
     start_every: int = field(default=4, metadata=gt(0))  # rollouts start every this many steps of a trajectory
-    window_steps: int = field(default=60, metadata=gt(0))  # Langevin steps of the window EBM's first window
+    window_steps: int = field(default=20, metadata=gt(0))  # Langevin steps of the window EBM's first window
     samples: int = field(default=1, metadata=between(1, 100))  # EBM rollouts per start
 
 

@@ -1,0 +1,257 @@
+"""Hand trajectories: recording with the real MuJoCo simulator, the gait, model coordinates,
+rollouts, the horizon Fréchet distances, and the three stages end to end (no rendering needed)."""
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from torch import nn
+
+from ebm.sampling import LangevinConfig
+from ebm.trajectories import (STATE_DIM, Coder, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor,
+                              RecordConfig,
+                              RegressionConfig, ebm_step, fc_step, horizon_fd, motion_scale, next_step_pairs,
+                              record, rollout_lstm, rollout_steps, rollout_window, segments, train_fc, train_lstm,
+                              windows)
+from ebm.trajectories.policy import N_ACTIONS, FingerGait
+from ebm.trajectories.record import OBJECT_QUAT
+from ebm.trajectories.render import frame_grid
+from stages.common.io import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- recording: the real simulator ---
+
+@pytest.fixture(scope="module")
+def two():
+    """Two short trajectories from HandManipulateBlock-v1 (one train, one test)."""
+    return record(RecordConfig(n_trajectories=2, length=8, test_fraction=0.5), GaitConfig(), seed=3)
+
+
+def test_recording_two_short_trajectories_with_the_real_simulator(two):
+    for split in ("train", "test"):
+        s, a, r = two[f"{split}_states"], two[f"{split}_actions"], two[f"{split}_random"]
+        assert s.shape == (1, 9, STATE_DIM) and a.shape == (1, 8, N_ACTIONS) and r.shape == (1, 8)
+        assert np.isfinite(s).all() and np.abs(a).max() <= 1
+        assert np.abs(np.diff(s[0, :, :24], axis=0)).max() > 1e-3  # the hand moves
+        np.testing.assert_allclose(np.linalg.norm(s[0, :, OBJECT_QUAT], axis=-1), 1, atol=1e-4)  # a real block pose
+        assert r[0].tolist() == [False, False, False, True] * 2  # every 4th action random
+    assert sorted([*two["train_index"], *two["test_index"]]) == [0, 1]
+    assert len(two["state_names"]) == STATE_DIM and two["state_names"][-4] == "object:qw"
+
+
+def test_recording_is_fixed_by_the_seed(two):
+    again = record(RecordConfig(n_trajectories=2, length=8, test_fraction=0.5), GaitConfig(), seed=3)
+    np.testing.assert_array_equal(again["train_states"], two["train_states"])
+    other = record(RecordConfig(n_trajectories=1, length=8, test_fraction=0.0), GaitConfig(), seed=4)
+    assert not np.allclose(other["train_states"][0], two["train_states"][0])
+
+
+# --- the controller ---
+
+def test_the_gait_is_scripted_except_every_kth_action():
+    gait = FingerGait(GaitConfig(), np.random.default_rng(0), dt=0.04)
+    assert [gait.is_random(t) for t in range(8)] == [False, False, False, True] * 2
+    assert np.allclose(gait.action(0), gait.scripted(0))  # scripted steps are the gait itself
+    assert not np.allclose(gait.action(3), gait.scripted(3))  # the 4th is not
+    flex = np.array([gait.scripted(t)[3] for t in range(50)])  # first finger's flexor swings
+    assert flex.max() - flex.min() > 0.5
+    never = FingerGait(GaitConfig(random_every=0), np.random.default_rng(0), dt=0.04)
+    assert not any(never.is_random(t) for t in range(20))
+
+
+def test_each_trajectory_draws_its_own_gait():
+    a, b = (FingerGait(GaitConfig(), np.random.default_rng(i), dt=0.04) for i in (0, 1))
+    assert not np.allclose(a.scripted(5), b.scripted(5))
+
+
+# --- coordinates ---
+
+def test_coder_steps_windows_and_their_inverses():
+    s = torch.randn(3, 7, 5).cumsum(1)
+    c = Coder.fit(s)
+    w = windows(s, 3)
+    assert w.shape == (15, 3, 5) and torch.equal(w[1], s[0, 1:4])
+    torch.testing.assert_close(c.unwindow(c.window(w), 3), w, atol=1e-4, rtol=0)
+    ctx, nxt = next_step_pairs(s, 2)
+    assert torch.equal(ctx[0], s[0, :2]) and torch.equal(nxt[0], s[0, 1:3])
+    torch.testing.assert_close(c.advance(nxt[:, 0], c.steps(nxt)[:, 0]), nxt[:, 1], atol=1e-4, rtol=0)
+    z = c.states(s.flatten(0, 1))
+    torch.testing.assert_close(z.mean(0), torch.zeros(5), atol=1e-5, rtol=0)
+
+
+# --- rollouts ---
+
+class Quadratic(nn.Module):
+    """E(x, y) = |x - target(y)|^2 with target = the context's first coordinates (or a constant)."""
+
+    def __init__(self, d: int, target: torch.Tensor | None = None):
+        super().__init__()
+        self.d, self.target = d, target
+        self.layers = [nn.Linear(d, 1)]  # ebm_step reads the input size here
+
+    def forward(self, x, y=None):
+        t = y[:, : self.d] if self.target is None else self.target
+        return ((x - t) ** 2).sum(-1)
+
+
+def test_ebm_rollout_samples_the_energy_minimum_of_each_step():
+    d, k = 3, 2
+    coder = Coder(torch.zeros(d), torch.ones(d), torch.zeros(d), torch.ones(d))
+    start = torch.zeros(4, k, d)
+    cfg = LangevinConfig(n_steps=60, step_size=0.2, noise_std=0.0, grad_clip=0.0, clamp=False)
+    # each step's minimum is the first context state itself: the trajectory stays at zero ...
+    out = rollout_steps(ebm_step(Quadratic(d), cfg), coder, start, 3)
+    assert out.shape == (4, 3, d) and out.abs().max() < 1e-3
+    # ... and a constant step of 1 moves it by 1 each step
+    out = rollout_steps(ebm_step(Quadratic(d, torch.ones(d)), cfg), coder, start, 3)
+    torch.testing.assert_close(out[:, :, 0], torch.tensor([1.0, 2.0, 3.0]).expand(4, 3), atol=1e-3, rtol=0)
+
+
+def test_window_rollout_inpaints_only_the_newest_step():
+    d, k = 2, 2
+    coder = Coder(torch.zeros(d), torch.ones(d), torch.zeros(d), torch.ones(d))
+    target = torch.zeros((k + 1) * d)
+    target[-d:] = 0.5  # the energy wants every newest step to be +0.5 ...
+    target[:d] = 100.0  # ... and a first state far away: the mask must keep the known states
+    cfg = LangevinConfig(n_steps=80, step_size=0.2, noise_std=0.0, grad_clip=0.0, clamp=False)
+    start = torch.tensor([[[0.0, 0.0], [1.0, 1.0]]]).repeat(3, 1, 1)
+    out = rollout_window(Quadratic((k + 1) * d, target), coder, start, 2, cfg)
+    torch.testing.assert_close(out, torch.tensor([[1.5, 1.5], [2.0, 2.0]]).expand(3, 2, 2), atol=1e-3, rtol=0)
+
+
+def test_fc_and_lstm_learn_a_constant_velocity_and_roll_it_out():
+    torch.manual_seed(0)
+    t = torch.arange(12.0)
+    v = torch.rand(64, 1, 3) + 0.5
+    s = torch.randn(64, 1, 3) + v * t[None, :, None]  # s[t] = s0 + v t
+    coder, k = Coder.fit(s), 3
+    ctx, nxt = next_step_pairs(s, k)
+    gen = torch.Generator().manual_seed(0)
+    fc = FCPredictor(3, k, FCConfig((64,)))
+    losses = []
+    train_fc(fc, coder.context(ctx), coder.steps(nxt)[:, 0], RegressionConfig(400, 64, 3e-3), gen,
+             lambda step, loss: losses.append(loss))
+    assert np.mean(losses[-20:]) < 0.1 * np.mean(losses[:20])
+    lstm = LSTMPredictor(3, LSTMConfig(hidden_size=32))
+    train_lstm(lstm, coder.states(s[:, :-1]), coder.steps(s), RegressionConfig(300, 32, 3e-3), gen)
+    truth = s[:8, k : k + 4]
+    for out in (rollout_steps(fc_step(fc), coder, s[:8, :k], 4), rollout_lstm(lstm, coder, s[:8, :k], 4)):
+        assert out.shape == truth.shape
+        assert (out - truth).abs().mean() < 0.3 * (s[:8, k - 1 : k] - truth).abs().mean()  # beats standing still
+
+
+# --- the metric ---
+
+def test_horizon_fd_is_zero_on_the_real_futures_and_large_for_a_frozen_hand():
+    torch.manual_seed(0)
+    s = (torch.randn(100, 12, 4) * 0.1 + torch.rand(100, 1, 4)).cumsum(1)
+    coder = Coder.fit(s)
+    start, future = segments(s, 2, 5, 3)
+    assert start.shape == (200, 2, 4) and future.shape == (200, 5, 4)  # offsets 0 and 3
+    assert torch.equal(start[100], s[0, 3:5]) and torch.equal(future[100], s[0, 5:10])
+    scale = motion_scale(start[:, -1], future)
+    same = horizon_fd(future, start[:, -1], future, start[:, -1], (1, 5), coder, scale)
+    assert max(same["state"].values()) < 1e-6 and max(same["motion"].values()) < 1e-6
+    frozen = start[:, -1:].expand(-1, 5, -1)
+    far = horizon_fd(frozen, start[:, -1], future, start[:, -1], (1, 5), coder, scale)
+    assert far["motion"]["h5"] > 1.0 and set(far["state"]) == {"h1", "h5"}
+
+
+def test_frame_grid_places_every_frame():
+    frames = np.arange(2 * 3).reshape(2, 3, 1, 1, 1).repeat(4, 2).repeat(4, 3).repeat(3, 4).astype(np.uint8)
+    img = frame_grid(frames, pad=1, value=200)
+    assert img.shape == (2 * 5 + 1, 3 * 5 + 1, 3) and img[1, 1, 0] == 0 and img[6, 11, 0] == 5 and img[0, 0, 0] == 200
+
+
+# --- params ---
+
+def params_with(tmp_path, edit) -> Path:
+    p = yaml.safe_load((ROOT / "params.yaml").read_text())
+    edit(p)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(p, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda p: p["record"].update(amp_min=0.9, amp_max=0.5), "record.amp_min = 0.9: must be <= record.amp_max"),
+    (lambda p: p["record"].update(n_trajectories=0), "record.n_trajectories = 0: must be > 0"),
+    (lambda p: p["record"].update(speed=1), "record.speed: unknown key"),
+    (lambda p: p["trajectory"].update(models=["ebm_cond", "gan"]), "trajectory.models[1] = 'gan': unknown model"),
+    (lambda p: p["trajectory"]["ebm_cond"].update(clamp=True), "trajectory.ebm_cond.clamp = true"),
+    (lambda p: p["trajectory"]["lstm"].update(hidden=[3]), "trajectory.lstm.hidden: unknown key"),
+    (lambda p: p["trajectory"]["evaluate"].update(horizons=[0, 5]), "trajectory.evaluate.horizons[0] = 0"),
+    (lambda p: p["trajectory"]["fc"].update(lr=-1), "trajectory.fc.lr = -1: must be > 0"),
+])
+def test_bad_trajectory_params_name_the_key(tmp_path, edit, expected):
+    from stages.common.params import load_params
+
+    with pytest.raises(UserError) as e:
+        load_params(params_with(tmp_path, edit))
+    assert expected in str(e.value) and "\n" not in str(e.value)
+
+
+# --- the stages, in-process, tiny ---
+
+def run_stage(ws: Path, name: str, monkeypatch, **args) -> None:
+    monkeypatch.chdir(ws)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "unsupported-scheme://off")  # MLflow warns and goes on
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    importlib.import_module(f"stages.{name}").main(argparse.Namespace(**args))
+
+
+def tiny(p: dict) -> None:
+    from tests.tiny_params import TINY
+
+    for section in ("record", "trajectory"):
+        for key, value in TINY[section].items():
+            if isinstance(value, dict):
+                p[section][key].update(value)
+            else:
+                p[section][key] = value
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("trajectories")
+    params_with(ws, tiny)
+    return ws
+
+
+def test_the_stages_record_train_and_evaluate_every_model(workspace, monkeypatch):
+    run_stage(workspace, "record", monkeypatch)
+    meta = json.loads((workspace / "data/trajectories/meta.json").read_text())
+    assert meta["env_id"] == "HandManipulateBlock-v1" and meta["versions"]["mujoco"] == "3.11.0"
+    with np.load(workspace / "data/trajectories/trajectories.npz") as z:
+        assert z["train_states"].shape == (5, 11, STATE_DIM) and str(z["env_id"]) == "HandManipulateBlock-v1"
+    for name in ("ebm_cond", "ebm_uncond", "fc", "lstm"):
+        run_stage(workspace, "train_traj", monkeypatch, model=name)
+        assert (workspace / f"models/trajectories/{name}/model.pt").exists()
+    run_stage(workspace, "evaluate_traj", monkeypatch)
+    m = json.loads((workspace / "metrics/evaluate_traj.json").read_text())
+    for setting in ("conditional", "unconditional"):
+        for feature in ("state", "motion"):
+            table = m[setting][feature]
+            assert set(table) == {"ebm_cond", "ebm_uncond", "fc", "lstm", "static", "data"}
+            assert all(set(v) == {"h1", "h2"} and all(np.isfinite(list(v.values()))) for v in table.values())
+    csv = (workspace / "plots/evaluate_traj/conditional_motion.csv").read_text().splitlines()
+    assert csv[0] == "horizon,ebm_cond,ebm_uncond,fc,lstm,static,data" and len(csv) == 3
+    assert (workspace / "plots/images/evaluate_traj/figure13.png").stat().st_size > 1000
+
+
+def test_missing_trajectories_and_too_long_horizons_are_one_line_errors(tmp_path, workspace, monkeypatch):
+    params_with(tmp_path, tiny)
+    with pytest.raises(UserError, match=r"data/trajectories/trajectories.npz: missing hand trajectories; run "
+                                        r"`dvc repro record`"):
+        run_stage(tmp_path, "train_traj", monkeypatch, model="fc")
+    (tmp_path / "data").symlink_to(workspace / "data")
+    params_with(tmp_path, lambda p: (tiny(p), p["trajectory"]["evaluate"].update(horizons=[1, 50])))
+    with pytest.raises(UserError, match="trajectory.evaluate.horizons: 50 steps after 2 context states"):
+        run_stage(tmp_path, "evaluate_traj", monkeypatch)
