@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup
+.PHONY: run test setup paper
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -21,3 +21,7 @@ run: setup
 
 test: setup
 	python -m pytest
+
+# Paper scale (docs/paper_scale.md): make paper CONFIG=cifar10_uncond [DATA=/path/to/imagenet] [NPROC=8]
+paper: setup
+	python -m configs.paper $(CONFIG) $(if $(DATA),--data $(DATA)) $(if $(NPROC),--nproc $(NPROC))

@@ -5,7 +5,7 @@ empty by default, so the default pipeline has no fid stage; the paper configs
 (configs/paper/*.yaml) fill it in. Samples follow the original's protocol
 (ebm.imagemetrics.protocol: persistent 1,000-chain buffers, 1% resets, 10%
 relabels, 50,000 images); the reference set is the dataset's train + test
-images (CIFAR-10: all 60,000, as the original).
+images (CIFAR-10: all 60,000, as the original) or, for ImageNet, the validation set.
 
 Outputs: metrics/fid/<v>.json, data/fid_samples/<v>/samples.npz,
 plots/images/fid/<v>/<model>.png.
@@ -28,9 +28,10 @@ from stages.common.paths import fid_samples_dir, history_dir, images_dir, metric
 from stages.common.tracking import stage_run
 
 
-def reference_images(dataset: str, n: int, seed: int) -> torch.Tensor:
-    """uint8 train + test images of ``dataset``; ``n`` > 0 keeps a random n of them."""
-    x = torch.cat([load_split(dataset, "train")[0], load_split(dataset, "test")[0]])
+def reference_images(dataset: str, which: str, n: int, seed: int) -> torch.Tensor:
+    """uint8 images of ``dataset`` (train + test, or test only); ``n`` > 0 keeps a random n of them."""
+    splits = ("train", "test") if which == "all" else ("test",)
+    x = torch.cat([load_split(dataset, s)[0] for s in splits])
     if n and n < len(x):
         x = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]]
     return x
@@ -62,7 +63,7 @@ def main(args) -> None:
     seed = params["seed"]
     scores, arrays = {}, {}
     with stage_run("fid", args.variant, section_params(params, "seed", "fid", variant_name=args.variant)) as run:
-        real, _ = features(net, reference_images(var.dataset, cfg.n_reference, seed), score_cfg, device,
+        real, _ = features(net, reference_images(var.dataset, cfg.reference, cfg.n_reference, seed), score_cfg, device,
                            f"fid@{args.variant} reference")
         for name in cfg.models:
             nets = [model] if name == "single" else [energy_from_checkpoint(p, fix)[0] for p in history]

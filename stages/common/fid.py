@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from torch import nn
 
@@ -29,7 +30,8 @@ class FidParams:
     inception_weights: str = ""  # a local copy of INCEPTION_URL's file; "" fetches it
     models: tuple[str, ...] = ("single", "ensemble")  # the final model and/or the historical ensemble
     n_images: int = field(default=50000, metadata=gt(0))  # samples scored (the original: 50 x 1000)
-    n_reference: int = field(default=0, metadata=ge(0))  # real images (0: all train + test, as the original)
+    reference: Literal["all", "test"] = "all"  # real images: train + test (CIFAR-10, as the original) | test (ImageNet val)
+    n_reference: int = field(default=0, metadata=ge(0))  # a random subset of them (0: all)
 
 
 def check_fid(values, prefix: str):
