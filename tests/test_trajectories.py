@@ -255,3 +255,17 @@ def test_missing_trajectories_and_too_long_horizons_are_one_line_errors(tmp_path
     params_with(tmp_path, lambda p: (tiny(p), p["trajectory"]["evaluate"].update(horizons=[1, 50])))
     with pytest.raises(UserError, match="trajectory.evaluate.horizons: 50 steps after 2 context states"):
         run_stage(tmp_path, "evaluate_traj", monkeypatch)
+
+
+def test_record_reruns_only_on_its_own_params_and_code():
+    """dvc.yaml: record reads seed + record only, and none of the models' code; models and
+    evaluation never read record's params (they see the recording only through data/trajectories)."""
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    rec = stages["record"]
+    assert rec["params"] == ["seed", "record"]
+    assert not [d for d in rec["deps"] if d.startswith("ebm/") and not d.startswith(
+        ("ebm/trajectories/policy.py", "ebm/trajectories/record.py", "ebm/trajectories/render.py"))]
+    for name in ("train_traj", "evaluate_traj"):
+        stage = stages[name].get("do", stages[name])
+        assert "data/trajectories" in stage["deps"]
+        assert not any(str(p).startswith("record") for p in stage["params"])
