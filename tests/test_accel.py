@@ -99,3 +99,14 @@ def test_autocast_none_is_a_no_op():
         assert not torch.is_autocast_enabled("cpu")
     with autocast(torch.device("cpu"), "bf16"):
         assert torch.is_autocast_enabled("cpu")
+
+
+def test_under_bf16_autocast_activations_and_cached_weights_stay_bf16():
+    net = model()
+    block = net.blocks[1]
+    y = torch.nn.functional.one_hot(torch.arange(2), 10).float()
+    with frozen(net), torch.autocast("cpu", torch.bfloat16):
+        h = block(torch.rand(2, 16, 4, 4, dtype=torch.bfloat16), y)
+        w = block.conv1.normalized_weight()
+    assert h.dtype == torch.bfloat16  # fp32 biases/gains no longer promote the activations to fp32
+    assert w.dtype == torch.bfloat16 and block.conv1.normalized_weight().dtype == torch.float32  # cache per mode

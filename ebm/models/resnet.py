@@ -41,12 +41,14 @@ class ResBlock(nn.Module):
         self.downsample, self.act, self.dropout = downsample, act, dropout
 
     def forward(self, x, y):  # x: [B, C_in, H, W], y: [B, L] or None
-        h = self.conv1(x + self.b1(y)[:, :, None, None])
+        # .to(dtype): under bf16 autocast the fp32 biases and gains would promote bf16 activations back to
+        # fp32 (and autocast cast them down again at the next conv); in fp32 it is a no-op.
+        h = self.conv1(x + self.b1(y)[:, :, None, None].to(x.dtype))
         if self.dropout > 0:
             h = F.dropout(h, self.dropout, self.training)
         h = self.act(h)
         gain = (self.g2(y) + self.cb2)[:, :, None, None]
-        h = self.conv2(h + self.b2(y)[:, :, None, None]) * gain
+        h = self.conv2(h + self.b2(y)[:, :, None, None].to(h.dtype)) * gain.to(h.dtype)
         s = self.skip(x) if self.skip is not None else x
         h = h + s
         if self.downsample:

@@ -44,10 +44,14 @@ class SpectralNormMixin:
         w = self.weight_orig
         if w.requires_grad or torch.compiler.is_compiling():
             return self._normalize()
-        key = (w.data_ptr(), w._version, self.u._version, self.v._version, torch.is_autocast_enabled(w.device.type))
+        amp = torch.is_autocast_enabled(w.device.type)
+        key = (w.data_ptr(), w._version, self.u._version, self.v._version, amp)
         cache = getattr(self, "_sn_cache", None)
         if cache is None or cache[0] != key:
-            cache = self._sn_cache = (key, self._normalize())
+            wn = self._normalize()
+            if amp:  # cast once here rather than by autocast on every forward (the cast is all it would do)
+                wn = wn.to(torch.get_autocast_dtype(w.device.type))
+            cache = self._sn_cache = (key, wn)
         return cache[1]
 
     def _normalize(self) -> torch.Tensor:

@@ -1,0 +1,146 @@
+"""Langevin sampling speed: our sampler vs the common naive pattern, and against the machine's dense rate.
+
+    python -m bench.langevin                       # ResNet32Large, batch 128, 5 timed steps (a GPU's size)
+    python -m bench.langevin --batch 32 --steps 2  # a couple of minutes on 2 CPU cores
+
+Prints one table, every number measured in this run on this machine:
+  * naive: what peers' ports do: ``E.sum().backward()`` through all weights to get dE/dx,
+    with ``torch.nn.utils.spectral_norm`` in train mode (a power iteration on every forward);
+  * ours: ``ebm.sampling.langevin`` as the pipeline runs it (dE/dx only, weights frozen, W/sigma
+    computed once per chain), in fp32, + channels_last, + bf16 autocast (+ torch.compile with --compile);
+  * the dense rate: the larger of a big fp32 matmul and a big channels_last 3x3 conv forward +
+    input gradient (and the same in bf16, for the bf16 row), timed here too.
+FLOPs of a step are counted by torch's FlopCounterMode (forward + input-gradient convs and matmuls).
+Both samplers run the chain in train mode (dropout on), as training does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from ebm.accel import AccelConfig, accelerate, resolve_device
+from ebm.models import build_energy
+from ebm.models.spectral import SNConv2d
+from ebm.sampling import LangevinConfig, langevin
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, device: torch.device, repeat: int) -> float:
+    """Seconds per call, after one warm-up call."""
+    fn()
+    sync(device)
+    t = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    sync(device)
+    return (time.perf_counter() - t) / repeat
+
+
+def naive_copy(model: nn.Module) -> nn.Module:
+    """The same network with torch.nn.utils.spectral_norm convs (u updated on every train-mode forward)."""
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, SNConv2d):
+                conv = nn.Conv2d(child.in_channels, child.out_channels, child.kernel_size, child.stride, child.padding,
+                                 bias=False).to(child.weight_orig.device)
+                conv.weight.data.copy_(child.weight_orig.data)
+                setattr(module, name, nn.utils.spectral_norm(conv))
+    return model
+
+
+def naive_chain(model, x, cfg: LangevinConfig, n_steps: int) -> torch.Tensor:
+    """The peers' loop: backward through the parameters each step, grads left to accumulate."""
+    for _ in range(n_steps):
+        x = (x + cfg.noise_std * torch.randn_like(x)).detach().requires_grad_(True)
+        model(x).sum().backward()
+        x = (x - cfg.step_size * x.grad.clamp(-cfg.grad_clip, cfg.grad_clip)).clamp(0, 1)
+    return x.detach()
+
+
+def step_flops(model, x) -> int:
+    """FLOPs of one sampler step: forward + the input gradient (weights frozen)."""
+    x = x.detach().requires_grad_(True)
+    with FlopCounterMode(display=False) as fc:
+        model(x).sum().backward()
+    return fc.get_total_flops()
+
+
+def dense_rates(device: torch.device, dtype: torch.dtype, repeat: int) -> dict[str, float]:
+    """FLOP/s of a big matmul and of a big channels_last 3x3 conv forward + input gradient."""
+    n = 8192 if device.type == "cuda" else 2048
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    rates = {f"matmul {n}x{n}x{n}": 2 * n**3 / timed(lambda: a @ a, device, repeat)}
+    b, c, s = (256, 256, 32) if device.type == "cuda" else (64, 256, 16)
+    x = torch.randn(b, c, s, s, device=device, dtype=dtype).contiguous(memory_format=torch.channels_last)
+    x.requires_grad_(True)
+    w = torch.randn(c, c, 3, 3, device=device, dtype=dtype).contiguous(memory_format=torch.channels_last) / 50
+
+    def conv():
+        (g,) = torch.autograd.grad(F.conv2d(x, w, padding=1).sum(), x)
+        return g
+
+    rates[f"conv3x3 {c}->{c} at {s}x{s}, batch {b}, fwd+dx"] = 2 * (2 * b * s * s * c * c * 9) / timed(conv, device, repeat)
+    return rates
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int, default=5, help="timed Langevin steps per sampler (after one warm-up step)")
+    p.add_argument("--network", default="resnet32_large")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--compile", action="store_true", help="also time ours with torch.compile (slow to compile on CPU)")
+    args = p.parse_args()
+    device = resolve_device(args.device)
+    torch.manual_seed(0)
+    x0 = torch.rand(args.batch, 3, 32, 32, device=device)
+    cfg = LangevinConfig(n_steps=args.steps, step_size=10.0, noise_std=0.005, grad_clip=0.01)
+    flops = step_flops(build_energy(args.network, 3).to(device).requires_grad_(False), x0)
+
+    rows = []
+    naive = naive_copy(build_energy(args.network, 3)).to(device).train()
+    t = timed(lambda: naive_chain(naive, x0, cfg, args.steps), device, 1) / args.steps
+    rows.append(("naive: .backward() through weights + SN power iteration per step (fp32)", t, "fp32"))
+    del naive
+    variants = [("ours: dE/dx only, weights frozen, W/sigma once per chain (fp32)", AccelConfig()),
+                ("ours + channels_last (fp32)", AccelConfig(channels_last=True)),
+                ("ours + channels_last + bf16 autocast", AccelConfig(channels_last=True, amp="bf16"))]
+    if args.compile:
+        variants += [("ours + channels_last + bf16 + torch.compile", AccelConfig(channels_last=True, amp="bf16",
+                                                                                 compile=True))]
+    for name, accel in variants:
+        torch.manual_seed(0)
+        _, chain = accelerate(build_energy(args.network, 3).train(), replace(accel, device=device.type), device)
+        t = timed(lambda: langevin(chain, x0, cfg, models=(chain,)), device, 1) / args.steps
+        rows.append((name, t, "bf16" if accel.amp == "bf16" else "fp32"))
+
+    dense = {"fp32": dense_rates(device, torch.float32, 3), "bf16": dense_rates(device, torch.bfloat16, 3)}
+    best = {k: max(v.values()) for k, v in dense.items()}
+    threads = f"{torch.get_num_threads()} threads" if device.type == "cpu" else torch.cuda.get_device_name(device)
+    print(f"\nLangevin sampling, {args.network} (CIFAR-10 32x32, unconditional), batch {args.batch}, "
+          f"{args.steps} timed steps, train mode; {device} ({threads}); {flops / 1e9:.1f} GFLOP per step")
+    print(f"| {'sampler':<76} | s/step | steps/s | GFLOP/s | vs naive | of dense (same dtype) |")
+    print(f"|{'-' * 78}|-------:|--------:|--------:|---------:|---------------------:|")
+    naive_t = rows[0][1]
+    for name, t, dt in rows:
+        rate = flops / t
+        print(f"| {name:<76} | {t:6.3f} | {1 / t:7.3f} | {rate / 1e9:7.1f} | {naive_t / t:7.2f}x | "
+              f"{rate / best[dt]:19.0%}  |")
+    for dt, rates in dense.items():
+        for name, rate in rates.items():
+            print(f"| dense {dt}: {name:<65} |        |         | {rate / 1e9:7.1f} |          |                      |")
+
+
+if __name__ == "__main__":
+    main()
