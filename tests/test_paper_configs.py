@@ -32,7 +32,8 @@ def resolve(name, tmp_path):
 
 
 def test_every_documented_config_is_there():
-    assert set(names()) == {"cifar10_uncond", "cifar10_cond", "imagenet32_cond", "imagenet128_cond", "mnist", "dsprites"}
+    assert set(names()) == {"cifar10_uncond", "cifar10_cond", "imagenet32_cond", "imagenet128_cond", "mnist", "dsprites",
+                            "split_mnist"}
 
 
 @pytest.mark.parametrize("name", names())
@@ -53,7 +54,7 @@ BIG = {"imagenet32_cond", "imagenet128_cond"}  # ResNet32Wider (~60M weights), R
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in BIG else n
-                                  for n in names() if n != "dsprites"])
+                                  for n in names() if n not in ("dsprites", "split_mnist")])
 def test_each_network_takes_a_tiny_training_step(name, tmp_path):
     _, params = resolve(name, tmp_path)
     train_cfg, langevin_cfg, *_, accel, _ = params["train"]

@@ -22,8 +22,8 @@ class ContinualConfig:
     classes_per_task: int = field(default=2, metadata=gt(0))
     n_seeds: int = field(default=3, metadata=gt(0))
     methods: tuple[str, ...] = METHOD_NAMES
-    epochs: int = field(default=4, metadata=gt(0))  # passes over each task's data
-    batch_size: int = field(default=32, metadata=gt(0))
+    epochs: int = field(default=30, metadata=gt(0))  # passes over each task's data
+    batch_size: int = field(default=128, metadata=gt(0))
     lr: float = field(default=1e-3, metadata=gt(0))  # Adam
     hidden: tuple[int, ...] = (400, 400)  # the MLP every method uses
 
@@ -56,7 +56,7 @@ class LwFConfig:  # Li & Hoiem 2016: distil the previous model's outputs on the 
 class VAEConfig:
     """Conditional VAE classifier (max ELBO over labels) that replays its own old classes."""
     latent: int = field(default=32, metadata=gt(0))
-    epochs: int = field(default=10, metadata=gt(0))
+    epochs: int = field(default=30, metadata=gt(0))
     lr: float = field(default=1e-3, metadata=gt(0))
     replay: bool = True  # generative replay of the classes of earlier tasks
 
@@ -64,7 +64,8 @@ class VAEConfig:
 @dataclass(frozen=True)
 class EBMConfig:
     """Conditional MLP energy trained with Algorithm 1 (contrastive loss, Langevin negatives)."""
-    epochs: int = field(default=10, metadata=gt(0))
+    epochs: int = field(default=20, metadata=gt(0))
+    batch_size: int = field(default=64, metadata=gt(0))
     lr: float = field(default=1e-3, metadata=gt(0))
     beta1: float = field(default=0.0, metadata=between(0, 1))
     l2_coeff: float = field(default=1.0, metadata=ge(0))

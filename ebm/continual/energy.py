@@ -44,13 +44,13 @@ class EnergyClassifier(Method):
     def __init__(self, d_in: int, n_classes: int, cfg: ContinualConfig, ebm: EBMConfig):
         self.n_classes, self.d_in, self.cfg = n_classes, d_in, ebm
         self.model = MLPEnergy(d_in, cfg.hidden, label_dim=n_classes)
-        train_cfg = TrainConfig(batch_size=cfg.batch_size, lr=ebm.lr, beta1=ebm.beta1, l2_coeff=ebm.l2_coeff,
+        train_cfg = TrainConfig(batch_size=ebm.batch_size, lr=ebm.lr, beta1=ebm.beta1, l2_coeff=ebm.l2_coeff,
                                 replay_size=ebm.replay_size, replay_prob=ebm.replay_prob)
         langevin_cfg = LangevinConfig(n_steps=ebm.n_steps, step_size=ebm.step_size, noise_std=ebm.noise_std,
                                       grad_clip=ebm.grad_clip, clamp=True)  # pixels stay in [0, 1]
         self.trainer = Trainer(self.model, train_cfg, langevin_cfg, uniform_like((d_in,)))
         self.trainer.buffer = ImagesOnlyBuffer(ebm.replay_size) if ebm.replay_size > 0 else None
-        self.epochs, self.batch_size = ebm.epochs, cfg.batch_size
+        self.epochs, self.batch_size = ebm.epochs, ebm.batch_size
         self.levels = torch.zeros(n_classes)  # per-label energy level, set at each task's end
 
     def observe(self, x, y):
