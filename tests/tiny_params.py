@@ -29,6 +29,8 @@ TINY = {
                    "ebm_uncond": {"n_iters": 3, "n_steps": 2, "log_every": 1}, "fc": {"n_iters": 3, "log_every": 1},
                    "lstm": {"n_iters": 3, "log_every": 1},
                    "evaluate": {"horizons": [1, 2], "window_steps": 2, "render": False}},
+    "continual": {"n_seeds": 1, "epochs": 1, "hidden": [16], "ewc": {"n_samples": 10}, "mas": {"n_samples": 10},
+                  "vae": {"epochs": 1, "latent": 2}, "ebm": {"epochs": 1, "n_steps": 2, "calib_chains": 2, "calib_steps": 2}},
 }
 
 
