@@ -175,10 +175,9 @@ def continual() -> list[tuple]:
     rows = []
     for name in sorted(set(methods) | set(PAPER_CONTINUAL)):
         v = methods.get(name, {})
-        mean = v.get("mean") if isinstance(v, dict) else v
-        std = v.get("std") if isinstance(v, dict) else None
-        rows.append([name, None if mean is None else 100 * mean, None if std is None else 100 * std,
-                     PAPER_CONTINUAL.get(name)])
+        mean = v.get("acc_mean") if isinstance(v, dict) else v  # stages/continual.py writes percent
+        std = v.get("acc_std") if isinstance(v, dict) else None
+        rows.append([name, mean, std, PAPER_CONTINUAL.get(name)])
     b += [("p", "Accuracy (%) on all 10 classes after the last task. Paper: split MNIST, 10 seeds (EWC/SI/MAS/LwF "
                 "numbers from Hsu et al. 2018). Ours: split 8x8 digits, the seeds in params."),
           ("table", ["method", "ours mean", "ours std", "paper (split MNIST)"], rows)]
