@@ -28,7 +28,7 @@ def fake_project(tmp: Path) -> None:
     js("metrics/ood/digits_uncond.json", {"auroc": {"uniform": 1.0, "interpolation": 0.8}, "auroc_mean": 0.9})
     js("metrics/robustness/digits_cond.json", {"linf": {"0.0": 0.9}})
     js("metrics/evaluate_traj.json", {"ebm_cond": {"h10": 1.0}})
-    js("metrics/continual.json", {"methods": {"ebm": {"mean": 0.6, "std": 0.05}, "ewc": {"mean": 0.2, "std": 0.01}}})
+    js("metrics/continual.json", {"methods": {"ebm": {"acc_mean": 60.0, "acc_std": 5.0}, "ewc": {"acc_mean": 20.0, "acc_std": 1.0}}})
     js("metrics/crossproduct.json", {"ebm_mse": 0.05})
     for p in ("plots/images/sample/digits_cond/single.png", "plots/images/ood/digits_uncond/roc.png",
               "plots/images/continual/accuracy.png"):
