@@ -76,6 +76,7 @@ def main(args) -> None:
                 np.savez_compressed(f, **data, env_id=np.array(cfg.env_id), seed=np.array(seed))
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
             shutil.rmtree(trajectories_dir(), ignore_errors=True)  # a run outside DVC: replace the old arrays
+        FIGURE.parent.mkdir(parents=True, exist_ok=True)  # a DVC output even when rendering is off (then empty)
         if render.render and render.n_render > 0:
             render_grid(cfg.env_id, data["train_states"][: render.n_render], render.render_every,
                         render.render_size, FIGURE)

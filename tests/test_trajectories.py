@@ -231,6 +231,7 @@ def test_the_stages_record_train_and_evaluate_every_model(workspace, monkeypatch
     assert meta["env_id"] == "HandManipulateBlock-v1" and meta["versions"]["mujoco"] == "3.11.0"
     with np.load(workspace / "data/trajectories/trajectories.npz") as z:
         assert z["train_states"].shape == (5, 11, STATE_DIM) and str(z["env_id"]) == "HandManipulateBlock-v1"
+    assert (workspace / "plots/images/record").is_dir()  # a DVC output even with rendering off
     for name in ("ebm_cond", "ebm_uncond", "fc", "lstm"):
         run_stage(workspace, "train_traj", monkeypatch, model=name)
         assert (workspace / f"models/trajectories/{name}/model.pt").exists()
