@@ -101,3 +101,18 @@ def test_a_killed_training_resumes_and_ends_where_an_unkilled_one_does(tmp_path)
     b = torch.load(clean / "models/digits_uncond/model.pt", weights_only=False)["model"]
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     assert (killed / "plots/train/digits_uncond.csv").read_text() == (clean / "plots/train/digits_uncond.csv").read_text()
+
+
+def test_a_locked_mlflow_db_warns_once_and_the_stage_still_writes_its_outputs(tmp_path):
+    import sqlite3
+
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    con = sqlite3.connect(tmp_path / "mlflow.db", isolation_level=None)
+    con.execute("create table lock_holder(a)")
+    con.execute("begin exclusive")  # another writer holds the database
+    r = run(tmp_path, "download", "--dataset", "digits")
+    con.close()
+    assert r.returncode == 0
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: MLflow tracking unavailable")]
+    assert len(warnings) == 1 and "database is locked" in warnings[0]
+    assert sorted(p.name for p in (tmp_path / "data" / "digits").iterdir()) == ["meta.json", "test.npz", "train.npz"]

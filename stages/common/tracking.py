@@ -50,7 +50,8 @@ class StageRun:
 
     def _warn(self, e: Exception) -> None:
         if not self._warned:
-            print(f"warning: MLflow tracking unavailable ({type(e).__name__}: {e}); outputs are still written",
+            why = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+            print(f"warning: MLflow tracking unavailable ({type(e).__name__}: {why}); outputs are still written",
                   file=sys.stderr)
             self._warned = True
         self.mlflow = None
