@@ -75,6 +75,12 @@ def test_a_diverging_stage_fails_with_one_line_and_no_outputs(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1].startswith("error: train@digits_uncond: training diverged at step")
     assert not (tmp_path / "models").exists() and not (tmp_path / "metrics").exists()
+    import sqlite3
+
+    con = sqlite3.connect(tmp_path / "mlflow.db")
+    status = dict(con.execute("select name, status from runs").fetchall())
+    con.close()
+    assert status["train@digits_uncond"] == "FAILED" and status["download@digits"] == "FINISHED"
 
 
 def test_a_killed_training_resumes_and_ends_where_an_unkilled_one_does(tmp_path):
