@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stages.common.io import write_json
+from stages.common.params import flatten
 
 EXPERIMENT = "igebm"
 
@@ -99,21 +100,11 @@ class StageRun:
     def write_metrics(self, path: Path, metrics: dict) -> None:
         """The one writer: the same dict to the DVC metrics JSON and to MLflow."""
         write_json(path, metrics)
-        flat = {k: v for k, v in _flat(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        flat = {k: v for k, v in flatten(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         self.log_metrics(flat)
 
     def end(self, status: str) -> None:
         self._call("end_run", status=status)
-
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from stages.common.params import flatten
 from stages.common.paths import METRICS, PLOTS
 
 # Paper numbers (Du & Mordatch 2019).
@@ -32,28 +33,18 @@ def load(path: Path) -> dict | None:
         return None
 
 
-def flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(flat(v, f"{prefix}{k} / "))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def metrics_table(d: dict) -> tuple:
     """A JSON of metrics as a table: rows of dicts become rows, scalars become (metric, value)."""
     nested = {k: v for k, v in d.items() if isinstance(v, dict)}
     scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
     blocks = []
     if nested:
-        rows = {k: flat(v) for k, v in nested.items()}
+        rows = {k: flatten(v) for k, v in nested.items()}
         cols = sorted({c for r in rows.values() for c in r})
         if len(cols) <= 12:
             blocks.append(("table", ["", *cols], [[k, *(r.get(c) for c in cols)] for k, r in rows.items()]))
         else:
-            scalars.update(flat(nested))
+            scalars.update(flatten(nested))
     if scalars:
         blocks.append(("table", ["metric", "value"], [[k, v] for k, v in scalars.items() if not isinstance(v, list)]))
     return blocks
