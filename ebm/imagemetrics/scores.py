@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.inception import InceptionScore
-from torchmetrics.image.kid import KernelInceptionDistance
 
 from ebm.config import gt
 
@@ -61,6 +58,11 @@ def extract(net: nn.Module, images: torch.Tensor, batch_size: int, device: torch
 def image_scores(real_feats: torch.Tensor, fake_feats: torch.Tensor, fake_logits: torch.Tensor,
                  cfg: ScoreConfig, seed: int = 0) -> dict[str, float]:
     """FID and KID of the fakes against the reals, and the fakes' Inception Score."""
+    # Imported here: torchmetrics.image takes seconds to import, and every stage imports this package's config.
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.inception import InceptionScore
+    from torchmetrics.image.kid import KernelInceptionDistance
+
     fid = FrechetInceptionDistance(Given(real_feats.shape[1]))
     fid.update(real_feats, real=True)
     fid.update(fake_feats, real=False)
