@@ -11,7 +11,8 @@ Prints one table, every number measured in this run on this machine:
   * the dense rate: the larger of a big fp32 matmul and a big channels_last 3x3 conv forward +
     input gradient (and the same in bf16, for the bf16 row), timed here too.
 FLOPs of a step are counted by torch's FlopCounterMode (forward + input-gradient convs and matmuls).
-Both samplers run the chain in train mode (dropout on), as training does.
+Both samplers run the chain in train mode (dropout on), as training does; ``--mode eval`` times
+test-time sampling (no dropout; the naive pattern's SN then no longer updates u either).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def main() -> None:
     p.add_argument("--network", default="resnet32_large")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--compile", action="store_true", help="also time ours with torch.compile (slow to compile on CPU)")
+    p.add_argument("--mode", default="train", choices=["train", "eval"], help="train: training chains (dropout on)")
     args = p.parse_args()
     device = resolve_device(args.device)
     torch.manual_seed(0)
@@ -109,7 +111,8 @@ def main() -> None:
     flops = step_flops(build_energy(args.network, 3).to(device).requires_grad_(False), x0)
 
     rows = []
-    naive = naive_copy(build_energy(args.network, 3)).to(device).train()
+    train = args.mode == "train"
+    naive = naive_copy(build_energy(args.network, 3)).to(device).train(train)
     t = timed(lambda: naive_chain(naive, x0, cfg, args.steps), device, 1) / args.steps
     rows.append(("naive: .backward() through weights + SN power iteration per step (fp32)", t, "fp32"))
     del naive
@@ -121,7 +124,7 @@ def main() -> None:
                                                                                  compile=True))]
     for name, accel in variants:
         torch.manual_seed(0)
-        _, chain = accelerate(build_energy(args.network, 3).train(), replace(accel, device=device.type), device)
+        _, chain = accelerate(build_energy(args.network, 3).train(train), replace(accel, device=device.type), device)
         t = timed(lambda: langevin(chain, x0, cfg, models=(chain,)), device, 1) / args.steps
         rows.append((name, t, "bf16" if accel.amp == "bf16" else "fp32"))
 
@@ -129,7 +132,7 @@ def main() -> None:
     best = {k: max(v.values()) for k, v in dense.items()}
     threads = f"{torch.get_num_threads()} threads" if device.type == "cpu" else torch.cuda.get_device_name(device)
     print(f"\nLangevin sampling, {args.network} (CIFAR-10 32x32, unconditional), batch {args.batch}, "
-          f"{args.steps} timed steps, train mode; {device} ({threads}); {flops / 1e9:.1f} GFLOP per step")
+          f"{args.steps} timed steps, {args.mode} mode; {device} ({threads}); {flops / 1e9:.1f} GFLOP per step")
     print(f"| {'sampler':<76} | s/step | steps/s | GFLOP/s | vs naive | of dense (same dtype) |")
     print(f"|{'-' * 78}|-------:|--------:|--------:|---------:|---------------------:|")
     naive_t = rows[0][1]
