@@ -11,6 +11,7 @@ stored features, so any feature network works (the tests use a small one).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -63,16 +64,17 @@ def image_scores(real_feats: torch.Tensor, fake_feats: torch.Tensor, fake_logits
     from torchmetrics.image.inception import InceptionScore
     from torchmetrics.image.kid import KernelInceptionDistance
 
-    fid = FrechetInceptionDistance(Given(real_feats.shape[1]))
-    fid.update(real_feats, real=True)
-    fid.update(fake_feats, real=False)
-    size = min(cfg.kid_subset_size, len(real_feats), len(fake_feats))
-    kid = KernelInceptionDistance(Given(real_feats.shape[1]), subsets=cfg.kid_subsets, subset_size=size)
-    kid.update(real_feats, real=True)
-    kid.update(fake_feats, real=False)
-    inception = InceptionScore(Given(fake_logits.shape[1]), splits=min(cfg.is_splits, len(fake_logits)))
+    with warnings.catch_warnings():  # "will save all extracted features": they are features already, and small
+        warnings.filterwarnings("ignore", message=".*will save all extracted features")
+        fid = FrechetInceptionDistance(Given(real_feats.shape[1]))
+        size = min(cfg.kid_subset_size, len(real_feats), len(fake_feats))
+        kid = KernelInceptionDistance(Given(real_feats.shape[1]), subsets=cfg.kid_subsets, subset_size=size)
+        inception = InceptionScore(Given(fake_logits.shape[1]), splits=min(cfg.is_splits, len(fake_logits)))
+    for metric in (fid, kid):
+        metric.update(real_feats, real=True)
+        metric.update(fake_feats, real=False)
     inception.update(fake_logits)
-    with torch.random.fork_rng():  # KID's subsets and IS's split order are random: fix them
+    with torch.random.fork_rng():  # KID's subsets and IS's split order are random: fixed by the seed
         torch.manual_seed(seed)
         kid_mean, kid_std = kid.compute()
         is_mean, is_std = inception.compute()
