@@ -3,7 +3,8 @@
 Checks: everything runs; a second `dvc repro` reruns nothing; `dvc exp run -S
 train.step_size=...` reruns train/sample/evaluate but not download; `dvc exp
 show` has the param beside the metrics; each stage execution is an MLflow run in
-the root mlflow.db, tagged; a queued experiment lands its runs there too.
+the root mlflow.db, tagged; two queued experiments run side by side
+(`dvc queue start -j 2`), each on its share of the cores, and both land there.
 """
 
 import json
@@ -60,10 +61,10 @@ def repo(tmp_path_factory):
 def mlflow_runs(repo) -> list[dict]:
     assert (repo / "mlflow.db").is_file(), "the stages wrote no mlflow.db at the repository root"
     con = sqlite3.connect(repo / "mlflow.db")
-    rows = con.execute("select run_uuid, name, status from runs").fetchall()
+    rows = con.execute("select run_uuid, name, status, start_time, end_time from runs").fetchall()
     tags = con.execute("select run_uuid, key, value from tags").fetchall()
     con.close()
-    out = {r: {"name": n, "status": s, "tags": {}} for r, n, s in rows}
+    out = {r: {"name": n, "status": s, "start": t0, "end": t1, "tags": {}} for r, n, s, t0, t1 in rows}
     for r, k, v in tags:
         out[r]["tags"][k] = v
     return list(out.values())
@@ -108,18 +109,31 @@ def test_repro_then_nothing_reruns_then_exp_run_reruns_only_downstream(repo):
     assert "step5" in names
 
 
-def test_queued_experiment_lands_in_the_root_mlflow_db(repo):
+def test_two_queued_experiments_run_side_by_side_and_both_land_in_the_root_mlflow_db(repo):
     sh(repo, "git", "checkout", "-q", "--", ".")
-    sh(repo, "dvc", "exp", "run", "--queue", "-n", "queued7", "-S", "train.step_size=7")
-    sh(repo, "dvc", "queue", "start")
-    deadline = time.time() + 600
+    names = ("queued7", "queued9")
+    for name in names:
+        sh(repo, "dvc", "exp", "run", "--queue", "-n", name, "-S", f"train.step_size={name[-1]}")
+    sh(repo, "dvc", "queue", "start", "-j", "2")
+    deadline = time.time() + 900
     while time.time() < deadline:
         status = sh(repo, "dvc", "queue", "status").stdout
-        if "queued7" in status and ("Success" in status or "Failed" in status):
+        rows = [line for line in status.splitlines() if line.split()[1:2] and line.split()[1] in names]
+        if len(rows) == 2 and all("Success" in r or "Failed" in r for r in rows):
             break
         time.sleep(3)
-    assert "Success" in status, status + sh(repo, "dvc", "queue", "logs", "queued7", check=False).stdout[-3000:]
+    logs = "".join(sh(repo, "dvc", "queue", "logs", n, check=False).stdout[-2000:] for n in names)
+    assert status.count("Success") >= 2 and "Failed" not in status, status + logs
     sh(repo, "dvc", "queue", "stop", check=False)
-    names = {r["tags"].get("dvc.exp_name") for r in mlflow_runs(repo)}
-    assert "queued7" in names
+    assert "queued experiments side by side" in logs  # each took its share of the cores
+
+    runs = [r for r in mlflow_runs(repo) if r["tags"].get("dvc.exp_name") in names]
+    for name in names:  # every stage the experiment reran logged a FINISHED run in the root database
+        stages = {r["tags"]["dvc.stage"] for r in runs if r["tags"]["dvc.exp_name"] == name}
+        assert {"train@digits_cond", "sample@digits_cond", "evaluate@digits_cond"} <= stages, (name, stages)
+    assert all(r["status"] == "FINISHED" for r in runs)
+    spans = {n: (min(r["start"] for r in runs if r["tags"]["dvc.exp_name"] == n),
+                 max(r["end"] for r in runs if r["tags"]["dvc.exp_name"] == n)) for n in names}
+    (a0, a1), (b0, b1) = spans.values()
+    assert a0 < b1 and b0 < a1, spans  # they ran at the same time
     assert not list((repo / ".dvc" / "tmp" / "exps").glob("**/mlflow.db"))

@@ -122,3 +122,23 @@ def test_a_locked_mlflow_db_warns_once_and_the_stage_still_writes_its_outputs(tm
     warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: MLflow tracking unavailable")]
     assert len(warnings) == 1 and "database is locked" in warnings[0]
     assert sorted(p.name for p in (tmp_path / "data" / "digits").iterdir()) == ["meta.json", "test.npz", "train.npz"]
+
+
+def test_a_stage_in_one_of_two_queued_workspaces_takes_half_the_cores(tmp_path):
+    exps = tmp_path / ".dvc" / "tmp" / "exps"
+    for name in ("tmpaaaa", "tmpbbbb", "celery"):
+        (exps / name).mkdir(parents=True)
+    probe = ("import torch; from stages.common.threads import share_cores; "
+             "print(share_cores(), torch.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env.update(PYTHONPATH=str(ROOT), DVC_ROOT=str(tmp_path))
+
+    def threads(cwd, **extra):
+        out = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env={**env, **extra}, capture_output=True,
+                             text=True, check=True).stdout.split()
+        return out[-2], int(out[-1])
+
+    cores = len(os.sched_getaffinity(0))
+    assert threads(exps / "tmpaaaa") == (str(max(1, cores // 2)), max(1, cores // 2))
+    assert threads(tmp_path)[0] == "None"  # the workspace itself: torch's default
+    assert threads(exps / "tmpaaaa", OMP_NUM_THREADS="1") == ("None", 1)  # the user's setting wins

@@ -7,10 +7,12 @@ import sys
 from collections.abc import Callable
 
 from stages.common.io import UserError
+from stages.common.threads import share_cores
 
 
 def run_main(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser) -> None:
     args = parser.parse_args()
+    share_cores()
     try:
         main(args)
     except UserError as e:
