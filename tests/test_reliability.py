@@ -3,6 +3,7 @@
 import math
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -142,3 +143,19 @@ def test_a_stage_in_one_of_two_queued_workspaces_takes_half_the_cores(tmp_path):
     assert threads(exps / "tmpaaaa") == (str(max(1, cores // 2)), max(1, cores // 2))
     assert threads(tmp_path)[0] == "None"  # the workspace itself: torch's default
     assert threads(exps / "tmpaaaa", OMP_NUM_THREADS="1") == ("None", 1)  # the user's setting wins
+
+
+def test_four_stages_starting_at_once_on_a_fresh_mlflow_db_all_land_their_runs(tmp_path):
+    # Without the start lock, processes racing to create the tables broke the migration for all but one.
+    script = ("import sys; from stages.common.tracking import StageRun\n"
+              "r = StageRun('race', sys.argv[1], {'a': 1}); r.log_metrics({'m': 1.0}); r.end('FINISHED')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(PYTHONPATH=str(ROOT), DVC_ROOT=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", script, f"v{i}"], cwd=tmp_path, env=env,
+                              stderr=subprocess.PIPE, text=True) for i in range(4)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert not any("MLflow tracking unavailable" in e for e in errors), errors
+    con = sqlite3.connect(tmp_path / "mlflow.db")
+    names = sorted(n for (n,) in con.execute("select name from runs where status = 'FINISHED'"))
+    con.close()
+    assert names == [f"race@v{i}" for i in range(4)]

@@ -32,6 +32,15 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{repo_root() / 'mlflow.db'}"
 
 
+def _start_lock(uri: str) -> contextlib.AbstractContextManager:
+    """Serialise run starts on a SQLite store: processes that create its tables at once corrupt the migration."""
+    if not uri.startswith("sqlite:///"):
+        return contextlib.nullcontext()
+    from filelock import FileLock
+
+    return FileLock(uri.removeprefix("sqlite:///") + ".lock", timeout=120)
+
+
 def _git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=repo_root(), timeout=10)
@@ -63,11 +72,12 @@ class StageRun:
             warnings.filterwarnings("ignore", module="mlflow")
             import mlflow
 
-            mlflow.set_tracking_uri(tracking_uri())
-            if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-                with contextlib.suppress(Exception):  # another process may create it first
+            uri = tracking_uri()
+            mlflow.set_tracking_uri(uri)
+            with _start_lock(uri):  # queued experiments side by side may be the first to touch mlflow.db
+                if mlflow.get_experiment_by_name(EXPERIMENT) is None:
                     mlflow.create_experiment(EXPERIMENT, artifact_location=(repo_root() / "mlruns").as_uri())
-            mlflow.set_experiment(EXPERIMENT)
+                mlflow.set_experiment(EXPERIMENT)
             name = f"{self.stage}@{self.variant}" if self.variant else self.stage
             tags = {
                 "stage": self.stage,
