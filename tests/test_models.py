@@ -40,3 +40,17 @@ def test_power_iteration_brings_the_spectral_norm_to_one():
         power_iteration(conv)
     sigma = torch.linalg.matrix_norm(conv.normalized_weight().flatten(1), ord=2)
     assert abs(sigma.item() - 1.0) < 1e-3
+
+
+def test_byte_mask_dropout_keeps_1_minus_p_scales_the_rest_and_masks_the_gradient_alike():
+    from ebm.models.resnet import dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(200_000, requires_grad=True)
+    y = dropout(x, 0.5, training=True)
+    kept = y > 0
+    assert abs(kept.float().mean().item() - 0.5) < 0.01
+    assert torch.all(y[kept] == 2.0)
+    y.sum().backward()
+    assert torch.equal(x.grad > 0, kept)  # dropped elements get no gradient
+    assert dropout(x, 0.5, training=False) is x

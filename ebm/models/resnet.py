@@ -27,6 +27,18 @@ def activation(name: str):
     raise ValueError(f"unknown activation {name!r}")
 
 
+def dropout(h: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """``F.dropout``, with CPU masks drawn as random bytes (p rounded to 1/256).
+
+    On a CPU ``bernoulli_`` draws one float per element: at ResNet32Large's 128x128x16x16 maps
+    F.dropout's forward + backward took 76 ms, these masks 25 ms (about 7% of a training-chain step).
+    """
+    if not training or p == 0 or h.is_cuda:
+        return F.dropout(h, p, training)
+    keep = torch.empty(h.shape, dtype=torch.uint8, device=h.device).random_() >= round(p * 256)
+    return h * keep.to(h.dtype).mul_(1 / (1 - p))
+
+
 class ResBlock(nn.Module):
     def __init__(self, c_in, c_out, label_dim, downsample, act, dropout=0.0):
         super().__init__()
@@ -45,7 +57,7 @@ class ResBlock(nn.Module):
         # fp32 (and autocast cast them down again at the next conv); in fp32 it is a no-op.
         h = self.conv1(x + self.b1(y)[:, :, None, None].to(x.dtype))
         if self.dropout > 0:
-            h = F.dropout(h, self.dropout, self.training)
+            h = dropout(h, self.dropout, self.training)
         h = self.act(h)
         gain = (self.g2(y) + self.cb2)[:, :, None, None]
         h = self.conv2(h + self.b2(y)[:, :, None, None].to(h.dtype)) * gain.to(h.dtype)
