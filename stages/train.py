@@ -102,7 +102,7 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
             # Rank r takes the batches r, r + world, ...: one stateless sequence, split between ranks.
             xb, yb = batch_at(x, labels, train_cfg.batch_size, (step - 1) * ctx.world + ctx.rank, seed)
             xb, yb = dequantize(xb).to(device), (yb.to(device) if yb is not None else None)
-            stats = all_mean(trainer.step(xb, yb), ctx, device)  # every rank sees the same numbers
+            stats = all_mean(trainer.step(xb, yb, train_cfg.lr_scale(step)), ctx, device)  # every rank sees the same numbers
             try:
                 event = guard.check(step, stats)
             except DivergenceError as e:

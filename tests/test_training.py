@@ -75,3 +75,31 @@ def test_training_separates_data_from_noise():
         trainer.step(data[:32], None)
     with torch.no_grad():
         assert model(data[:32]).mean() < model(torch.rand(32, 1, 8, 8)).mean()
+
+
+def test_lr_anneal_is_constant_then_falls_linearly_and_scales_the_adam_step():
+    cfg = TrainConfig(n_iters=100, lr_anneal_from=0.75)
+    assert [cfg.lr_scale(s) for s in (1, 75)] == [1.0, 1.0]
+    assert cfg.lr_scale(76) == 1.0 - 1 / 26 and cfg.lr_scale(100) == 1 / 26  # linear to ~0 at the end
+    assert all(cfg.lr_scale(s) > cfg.lr_scale(s + 1) for s in range(75, 100))
+    assert TrainConfig(n_iters=100).lr_scale(100) == 1.0  # default: constant, as the original
+
+    def moved(scale):
+        p = torch.nn.Parameter(torch.zeros(3))
+        opt = ClippedAdam([p], lr=0.1)
+        p.grad = torch.tensor([0.05, -0.05, 0.05])
+        opt.step(lr_scale=scale)
+        return p.detach().abs()
+
+    assert torch.allclose(moved(0.25), moved(1.0) * 0.25)
+
+
+def test_a_resumed_trainer_has_the_last_negatives_for_the_final_grid():
+    torch.manual_seed(0)
+    make = lambda: Trainer(build_energy("digits_resnet", 1), TrainConfig(batch_size=4), LangevinConfig(n_steps=2),
+                           uniform_like((1, 8, 8)))
+    a = make()
+    a.step(torch.rand(4, 1, 8, 8), None)
+    b = make()
+    b.load_state_dict(a.state_dict())
+    assert torch.equal(b.last_negatives, a.last_negatives)

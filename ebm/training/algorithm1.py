@@ -36,6 +36,15 @@ class TrainConfig:
     replay_prob: float = field(default=0.95, metadata=between(0, 1))
     history_every: int = field(default=300, metadata=gt(0))  # checkpoint spacing for ensembles
     history_size: int = field(default=10, metadata=gt(0))  # K checkpoints kept
+    # From this fraction of n_iters on, the learning rate falls linearly towards 0 at the last
+    # iteration (1.0: constant, as the original). EBM training oscillates; a short run's last iterate
+    # is otherwise wherever the oscillation happens to be.
+    lr_anneal_from: float = field(default=1.0, metadata=between(0, 1))
+
+    def lr_scale(self, step: int) -> float:
+        """The learning-rate factor of iteration ``step`` (1-based)."""
+        start = int(self.lr_anneal_from * self.n_iters)
+        return 1.0 if step <= start else (self.n_iters - step + 1) / (self.n_iters - start + 1)
 
 
 def random_batches(x: torch.Tensor, y: torch.Tensor | None, batch_size: int, generator=None) -> Iterator:
@@ -75,7 +84,7 @@ class Trainer:
         self.buffer = ReplayBuffer(cfg.replay_size, quantize_buffer) if cfg.replay_size > 0 else None
         self.last_negatives: torch.Tensor | None = None
 
-    def step(self, x_pos: torch.Tensor, y_pos: torch.Tensor | None) -> dict:
+    def step(self, x_pos: torch.Tensor, y_pos: torch.Tensor | None, lr_scale: float = 1.0) -> dict:
         model = self.model
         model.train()
         power_iteration(model)
@@ -91,7 +100,7 @@ class Trainer:
         loss, stats = contrastive_loss(e_pos, e_neg, self.cfg.l2_coeff)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        self.opt.step()
+        self.opt.step(lr_scale=lr_scale)
         if self.buffer is not None:
             self.buffer.add(x_neg, y_neg)
         self.last_negatives = x_neg
@@ -104,6 +113,7 @@ class Trainer:
             "buffer": self.buffer.state_dict() if self.buffer is not None else None,
             "torch_rng": torch.get_rng_state(),
             "generator": self.generator.get_state() if self.generator is not None else None,
+            "last_negatives": self.last_negatives,  # the stage's final grid, also after resuming at the end
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -112,6 +122,7 @@ class Trainer:
         if self.buffer is not None and state["buffer"] is not None:
             self.buffer.load_state_dict(state["buffer"])
         torch.set_rng_state(state["torch_rng"])
+        self.last_negatives = state.get("last_negatives")
         if self.generator is not None and state["generator"] is not None:
             self.generator.set_state(state["generator"])
 

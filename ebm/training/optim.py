@@ -15,7 +15,7 @@ class ClippedAdam(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, clip_sigmas=clip_sigmas, clip_floor=clip_floor))
 
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(self, closure=None, lr_scale: float = 1.0):  # lr_scale: a schedule's factor on every group's lr
         for group in self.param_groups:
             b1, b2 = group["betas"]
             for p in group["params"]:
@@ -37,4 +37,4 @@ class ClippedAdam(torch.optim.Optimizer):
                 v.mul_(b2).addcmul_(g, g, value=1 - b2)
                 m_hat = m / (1 - b1**t)
                 v_hat = v / (1 - b2**t)
-                p.addcdiv_(m_hat, v_hat.sqrt().add_(group["eps"]), value=-group["lr"])
+                p.addcdiv_(m_hat, v_hat.sqrt().add_(group["eps"]), value=-group["lr"] * lr_scale)
