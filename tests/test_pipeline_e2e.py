@@ -25,11 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def sh(repo, *cmd, check=True, timeout=900):
+def env_for_stages() -> dict:
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
     for key in [k for k in env if k == "DVC_ROOT" or k.startswith("MLFLOW_")]:
         env.pop(key)  # the stages must find the repository's own mlflow.db
-    r = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=timeout)
+    return env
+
+
+def sh(repo, *cmd, check=True, timeout=900):
+    r = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env_for_stages(), timeout=timeout)
     if check and r.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r
@@ -114,7 +118,11 @@ def test_two_queued_experiments_run_side_by_side_and_both_land_in_the_root_mlflo
     names = ("queued7", "queued9")
     for name in names:
         sh(repo, "dvc", "exp", "run", "--queue", "-n", name, "-S", f"train.step_size={name[-1]}")
-    sh(repo, "dvc", "queue", "start", "-j", "2")
+    # Not through sh(): the workers it spawns inherit its stdout/stderr, and a captured pipe would
+    # keep `dvc queue start` waiting until the last worker exits.
+    with open(repo.parent / "queue-start.log", "w") as log:
+        subprocess.run(["dvc", "queue", "start", "-j", "2"], cwd=repo, stdout=log, stderr=subprocess.STDOUT,
+                       env=env_for_stages(), timeout=300, check=True)
     deadline = time.time() + 900
     while time.time() < deadline:
         status = sh(repo, "dvc", "queue", "status").stdout
@@ -124,7 +132,7 @@ def test_two_queued_experiments_run_side_by_side_and_both_land_in_the_root_mlflo
         time.sleep(3)
     logs = {n: sh(repo, "dvc", "queue", "logs", n, check=False).stdout for n in names}
     assert status.count("Success") >= 2 and "Failed" not in status, status + "".join(v[-2000:] for v in logs.values())
-    sh(repo, "dvc", "queue", "stop", check=False)
+    sh(repo, "dvc", "queue", "stop", "--kill", check=False)  # no idle worker outlives the test
     assert all("queued experiments side by side" in v for v in logs.values())  # each took its share of the cores
 
     runs = [r for r in mlflow_runs(repo) if r["tags"].get("dvc.exp_name") in names]
