@@ -159,3 +159,15 @@ def test_four_stages_starting_at_once_on_a_fresh_mlflow_db_all_land_their_runs(t
     names = sorted(n for (n,) in con.execute("select name from runs where status = 'FINISHED'"))
     con.close()
     assert names == [f"race@v{i}" for i in range(4)]
+
+
+def test_an_output_directory_written_again_by_hand_is_replaced_whole(tmp_path):
+    from stages.common.io import atomic_path
+
+    out = tmp_path / "models" / "v"
+    for name in ("first.pt", "second.pt"):
+        with atomic_path(out) as tmp:
+            tmp.mkdir()
+            (tmp / name).write_text(name)
+    assert [p.name for p in out.iterdir()] == ["second.pt"]  # nothing left of the first write
+    assert [p.name for p in out.parent.iterdir()] == ["v"]  # no temporary or old copy left beside it
