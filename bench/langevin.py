@@ -6,6 +6,7 @@
 Prints one table, every number measured in this run on this machine:
   * naive: what peers' ports do: ``E.sum().backward()`` through all weights to get dE/dx,
     with ``torch.nn.utils.spectral_norm`` in train mode (a power iteration on every forward);
+    and the same without the power iteration (the weight-gradient pass alone);
   * ours: ``ebm.sampling.langevin`` as the pipeline runs it (dE/dx only, weights frozen, W/sigma
     computed once per chain), in fp32, + channels_last, + bf16 autocast (+ torch.compile with --compile);
   * the dense rate: the larger of a big fp32 matmul and a big channels_last 3x3 conv forward +
@@ -116,6 +117,12 @@ def main() -> None:
     t = timed(lambda: naive_chain(naive, x0, cfg, args.steps), device, 1) / args.steps
     rows.append(("naive: .backward() through weights + SN power iteration per step (fp32)", t, "fp32"))
     del naive
+    # The same chain with our SN layers (no power iteration; W/sigma recomputed as the weights need grads):
+    # what the weight-gradient pass alone costs, i.e. the most that skipping it can buy.
+    grads = build_energy(args.network, 3).to(device).train(train)
+    t = timed(lambda: naive_chain(grads, x0, cfg, args.steps), device, 1) / args.steps
+    rows.append(("naive without SN power iteration: .backward() through weights (fp32)", t, "fp32"))
+    del grads
     variants = [("ours: dE/dx only, weights frozen, W/sigma once per chain (fp32)", AccelConfig()),
                 ("ours + channels_last (fp32)", AccelConfig(channels_last=True)),
                 ("ours + channels_last + bf16 autocast", AccelConfig(channels_last=True, amp="bf16"))]
