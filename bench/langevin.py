@@ -1,6 +1,6 @@
 """Langevin sampling speed: our sampler vs the common naive pattern, and against the machine's dense rate.
 
-    python -m bench.langevin                       # ResNet32Large, batch 128, 5 timed steps (a GPU's size)
+    python -m bench.langevin                       # ResNet32Large, batch 128, medians of 5 rounds
     python -m bench.langevin --batch 32 --steps 2  # a couple of minutes on 2 CPU cores
 
 Prints one table, every number measured in this run on this machine:
@@ -11,6 +11,7 @@ Prints one table, every number measured in this run on this machine:
     computed once per chain), in fp32, + channels_last, + bf16 autocast (+ torch.compile with --compile);
   * the dense rate: the larger of a big fp32 matmul and a big channels_last 3x3 conv forward +
     input gradient (and the same in bf16, for the bf16 row), timed here too.
+Every sampler and dense op is timed once per round, side by side, and the medians are reported.
 FLOPs of a step are counted by torch's FlopCounterMode (forward + input-gradient convs and matmuls).
 Both samplers run the chain in train mode (dropout on), as training does; ``--mode eval`` times
 test-time sampling (no dropout; the naive pattern's SN then no longer updates u either).
@@ -19,6 +20,7 @@ test-time sampling (no dropout; the naive pattern's SN then no longer updates u 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from dataclasses import replace
 
@@ -38,15 +40,27 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed(fn, device: torch.device, repeat: int) -> float:
-    """Seconds per call, after one warm-up call."""
-    fn()
+def time_once(fn, device: torch.device) -> float:
     sync(device)
     t = time.perf_counter()
-    for _ in range(repeat):
-        fn()
+    fn()
     sync(device)
-    return (time.perf_counter() - t) / repeat
+    return time.perf_counter() - t
+
+
+def interleaved(fns: dict, device: torch.device, rounds: int) -> dict[str, float]:
+    """Median seconds per call of each fn, timed in rounds (one call of each per round, after one warm-up).
+
+    A shared machine's load drifts by tens of percent within minutes; timing the candidates
+    side by side, round after round, lets every one see the same load, so their ratios hold.
+    """
+    for fn in fns.values():
+        fn()
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times[name].append(time_once(fn, device))
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def naive_copy(model: nn.Module) -> nn.Module:
@@ -61,13 +75,11 @@ def naive_copy(model: nn.Module) -> nn.Module:
     return model
 
 
-def naive_chain(model, x, cfg: LangevinConfig, n_steps: int) -> torch.Tensor:
-    """The peers' loop: backward through the parameters each step, grads left to accumulate."""
-    for _ in range(n_steps):
-        x = (x + cfg.noise_std * torch.randn_like(x)).detach().requires_grad_(True)
-        model(x).sum().backward()
-        x = (x - cfg.step_size * x.grad.clamp(-cfg.grad_clip, cfg.grad_clip)).clamp(0, 1)
-    return x.detach()
+def naive_step(model, x, cfg: LangevinConfig) -> torch.Tensor:
+    """One step of the peers' loop: backward through the parameters, grads left to accumulate."""
+    x = (x + cfg.noise_std * torch.randn_like(x)).detach().requires_grad_(True)
+    model(x).sum().backward()
+    return (x - cfg.step_size * x.grad.clamp(-cfg.grad_clip, cfg.grad_clip)).clamp(0, 1).detach()
 
 
 def step_flops(model, x) -> int:
@@ -78,28 +90,28 @@ def step_flops(model, x) -> int:
     return fc.get_total_flops()
 
 
-def dense_rates(device: torch.device, dtype: torch.dtype, repeat: int) -> dict[str, float]:
-    """FLOP/s of a big matmul and of a big channels_last 3x3 conv forward + input gradient."""
+def dense_ops(device: torch.device, dtype: torch.dtype) -> dict[str, tuple]:
+    """A big matmul and a big channels_last 3x3 conv forward + input gradient: name -> (fn, FLOPs)."""
     n = 8192 if device.type == "cuda" else 2048
     a = torch.randn(n, n, device=device, dtype=dtype)
-    rates = {f"matmul {n}x{n}x{n}": 2 * n**3 / timed(lambda: a @ a, device, repeat)}
+    ops = {f"matmul {n}x{n}x{n}": (lambda: a @ a, 2 * n**3)}
     b, c, s = (256, 256, 32) if device.type == "cuda" else (64, 256, 16)
     x = torch.randn(b, c, s, s, device=device, dtype=dtype).contiguous(memory_format=torch.channels_last)
     x.requires_grad_(True)
     w = torch.randn(c, c, 3, 3, device=device, dtype=dtype).contiguous(memory_format=torch.channels_last) / 50
 
     def conv():
-        (g,) = torch.autograd.grad(F.conv2d(x, w, padding=1).sum(), x)
-        return g
+        return torch.autograd.grad(F.conv2d(x, w, padding=1).sum(), x)
 
-    rates[f"conv3x3 {c}->{c} at {s}x{s}, batch {b}, fwd+dx"] = 2 * (2 * b * s * s * c * c * 9) / timed(conv, device, repeat)
-    return rates
+    ops[f"conv3x3 {c}->{c} at {s}x{s}, batch {b}, fwd+dx"] = (conv, 2 * (2 * b * s * s * c * c * 9))
+    return ops
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--steps", type=int, default=5, help="timed Langevin steps per sampler (after one warm-up step)")
+    p.add_argument("--steps", type=int, default=5,
+                   help="rounds: timed Langevin steps per sampler, interleaved (after one warm-up step); medians")
     p.add_argument("--network", default="resnet32_large")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--compile", action="store_true", help="also time ours with torch.compile (slow to compile on CPU)")
@@ -111,46 +123,55 @@ def main() -> None:
     cfg = LangevinConfig(n_steps=args.steps, step_size=10.0, noise_std=0.005, grad_clip=0.01)
     flops = step_flops(build_energy(args.network, 3).to(device).requires_grad_(False), x0)
 
-    rows = []
     train = args.mode == "train"
+    samplers = {}  # name -> (one-step fn on its own chain state, dtype)
+
+    def chain_of(step):
+        state = {"x": x0.clone()}
+
+        def run():
+            state["x"] = step(state["x"])
+        return run
+
     naive = naive_copy(build_energy(args.network, 3)).to(device).train(train)
-    t = timed(lambda: naive_chain(naive, x0, cfg, args.steps), device, 1) / args.steps
-    rows.append(("naive: .backward() through weights + SN power iteration per step (fp32)", t, "fp32"))
-    del naive
-    # The same chain with our SN layers (no power iteration; W/sigma recomputed as the weights need grads):
+    samplers["naive: .backward() through weights + SN power iteration per step (fp32)"] = (
+        chain_of(lambda x: naive_step(naive, x, cfg)), "fp32")
+    # The same chain on our SN layers (no power iteration; W/sigma recomputed as the weights need grads):
     # what the weight-gradient pass alone costs, i.e. the most that skipping it can buy.
     grads = build_energy(args.network, 3).to(device).train(train)
-    t = timed(lambda: naive_chain(grads, x0, cfg, args.steps), device, 1) / args.steps
-    rows.append(("naive without SN power iteration: .backward() through weights (fp32)", t, "fp32"))
-    del grads
+    samplers["naive without SN power iteration: .backward() through weights (fp32)"] = (
+        chain_of(lambda x: naive_step(grads, x, cfg)), "fp32")
     variants = [("ours: dE/dx only, weights frozen, W/sigma once per chain (fp32)", AccelConfig()),
                 ("ours + channels_last (fp32)", AccelConfig(channels_last=True)),
                 ("ours + channels_last + bf16 autocast", AccelConfig(channels_last=True, amp="bf16"))]
     if args.compile:
         variants += [("ours + channels_last + bf16 + torch.compile", AccelConfig(channels_last=True, amp="bf16",
                                                                                  compile=True))]
+    one = replace(cfg, n_steps=1)
     for name, accel in variants:
         torch.manual_seed(0)
         _, chain = accelerate(build_energy(args.network, 3).train(train), replace(accel, device=device.type), device)
-        t = timed(lambda: langevin(chain, x0, cfg, models=(chain,)), device, 1) / args.steps
-        rows.append((name, t, "bf16" if accel.amp == "bf16" else "fp32"))
-
-    dense = {"fp32": dense_rates(device, torch.float32, 3), "bf16": dense_rates(device, torch.bfloat16, 3)}
-    best = {k: max(v.values()) for k, v in dense.items()}
+        samplers[name] = (chain_of(lambda x, chain=chain: langevin(chain, x, one, models=(chain,))),
+                          "bf16" if accel.amp == "bf16" else "fp32")
+    dense = {f"dense {dt}: {name}": (fn, fl, dt) for dt, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))
+             for name, (fn, fl) in dense_ops(device, dtype).items()}
+    fns = {name: fn for name, (fn, _) in samplers.items()} | {name: fn for name, (fn, _, _) in dense.items()}
+    t = interleaved(fns, device, args.steps)
+    dense_rate = {name: fl / t[name] for name, (_, fl, _) in dense.items()}
+    best = {dt: max(r for name, r in dense_rate.items() if dense[name][2] == dt) for dt in ("fp32", "bf16")}
     threads = f"{torch.get_num_threads()} threads" if device.type == "cpu" else torch.cuda.get_device_name(device)
     print(f"\nLangevin sampling, {args.network} (CIFAR-10 32x32, unconditional), batch {args.batch}, "
-          f"{args.steps} timed steps, {args.mode} mode; {device} ({threads}); {flops / 1e9:.1f} GFLOP per step")
+          f"median of {args.steps} interleaved rounds, {args.mode} mode; {device} ({threads}); "
+          f"{flops / 1e9:.1f} GFLOP per step")
     print(f"| {'sampler':<76} | s/step | steps/s | GFLOP/s | vs naive | of dense (same dtype) |")
     print(f"|{'-' * 78}|-------:|--------:|--------:|---------:|---------------------:|")
-    naive_t = rows[0][1]
-    for name, t, dt in rows:
-        rate = flops / t
-        print(f"| {name:<76} | {t:6.3f} | {1 / t:7.3f} | {rate / 1e9:7.1f} | {naive_t / t:7.2f}x | "
+    naive_t = next(iter(t.values()))
+    for name, (_, dt) in samplers.items():
+        rate = flops / t[name]
+        print(f"| {name:<76} | {t[name]:6.3f} | {1 / t[name]:7.3f} | {rate / 1e9:7.1f} | {naive_t / t[name]:7.2f}x | "
               f"{rate / best[dt]:19.0%}  |")
-    for dt, rates in dense.items():
-        for name, rate in rates.items():
-            print(f"| dense {dt}: {name:<65} |        |         | {rate / 1e9:7.1f} |          |                      |")
-
+    for name, rate in dense_rate.items():
+        print(f"| {name:<76} |        |         | {rate / 1e9:7.1f} |          |                      |")
 
 if __name__ == "__main__":
     main()
