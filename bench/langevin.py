@@ -35,6 +35,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ebm.accel import AccelConfig, accelerate, resolve_device
 from ebm.models import build_energy
+from ebm.models.resnet import SPECS
 from ebm.models.spectral import SNConv2d
 from ebm.sampling import LangevinConfig, langevin
 
@@ -65,6 +66,9 @@ def interleaved(fns: dict, device: torch.device, rounds: int) -> dict[str, list[
         for name, fn in fns.items():
             times[name].append(time_once(fn, device))
     return times
+
+
+DENSE_CALLS = 3  # a dense op's round is this many back-to-back calls (a single call is too short to time well)
 
 
 def repeated(fn, n: int):
@@ -118,12 +122,18 @@ def dense_ops(device: torch.device, dtype: torch.dtype) -> dict[str, tuple]:
     return ops
 
 
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return int(text)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--steps", type=int, default=5,
+    p.add_argument("--batch", type=positive, default=128)
+    p.add_argument("--steps", type=positive, default=5,
                    help="rounds: timed Langevin steps per sampler, interleaved (after one warm-up step); medians")
-    p.add_argument("--network", default="resnet32_large")
+    p.add_argument("--network", default="resnet32_large", choices=list(SPECS))  # the residual image networks
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--compile", action="store_true", help="also time ours with torch.compile (slow to compile on CPU)")
     p.add_argument("--mode", default="train", choices=["train", "eval"], help="train: training chains (dropout on)")
@@ -131,7 +141,7 @@ def main() -> None:
     device = resolve_device(args.device)
     torch.manual_seed(0)
     x0 = torch.rand(args.batch, 3, 32, 32, device=device)
-    cfg = LangevinConfig(n_steps=args.steps, step_size=10.0, noise_std=0.005, grad_clip=0.01)
+    cfg = LangevinConfig(n_steps=1, step_size=10.0, noise_std=0.005, grad_clip=0.01)  # one step a call
     flops = step_flops(build_energy(args.network, 3).to(device).requires_grad_(False), x0)
 
     train = args.mode == "train"
@@ -158,22 +168,23 @@ def main() -> None:
     if args.compile:
         variants += [("ours + channels_last + bf16 + torch.compile", AccelConfig(channels_last=True, amp="bf16",
                                                                                  compile=True))]
-    one = replace(cfg, n_steps=1)
     for name, accel in variants:
         torch.manual_seed(0)
         _, chain = accelerate(build_energy(args.network, 3).train(train), replace(accel, device=device.type), device)
-        samplers[name] = (chain_of(lambda x, chain=chain: langevin(chain, x, one, models=(chain,))),
+        samplers[name] = (chain_of(lambda x, chain=chain: langevin(chain, x, cfg, models=(chain,))),
                           "bf16" if accel.amp == "bf16" else "fp32")
     dense = {f"dense {dt}: {name}": (fn, fl, dt) for dt, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))
              for name, (fn, fl) in dense_ops(device, dtype).items()}
     fns = {name: fn for name, (fn, _) in samplers.items()}
-    fns |= {name: repeated(fn, 3) for name, (fn, _, _) in dense.items()}
+    fns |= {name: repeated(fn, DENSE_CALLS) for name, (fn, _, _) in dense.items()}
     times = interleaved(fns, device, args.steps)
     t = {name: statistics.median(times[name]) for name in samplers}  # a sampler: its median step
-    dense_rate = {name: 3 * fl / min(times[name]) for name, (_, fl, _) in dense.items()}  # dense: its best round
-    best = {dt: max(r for name, r in dense_rate.items() if dense[name][2] == dt) for dt in ("fp32", "bf16")}
-    median = {dt: max(3 * fl / statistics.median(times[name]) for name, (_, fl, d) in dense.items() if d == dt)
-              for dt in ("fp32", "bf16")}
+
+    def dense_rate(name, stat):
+        return DENSE_CALLS * dense[name][1] / stat(times[name])
+
+    best = {dt: max(dense_rate(n, min) for n in dense if dense[n][2] == dt) for dt in ("fp32", "bf16")}
+    median = {dt: max(dense_rate(n, statistics.median) for n in dense if dense[n][2] == dt) for dt in ("fp32", "bf16")}
     threads = f"{torch.get_num_threads()} threads" if device.type == "cpu" else torch.cuda.get_device_name(device)
     print(f"\nLangevin sampling, {args.network} (CIFAR-10 32x32, unconditional), batch {args.batch}, "
           f"median of {args.steps} interleaved rounds, {args.mode} mode; {device} ({threads}); "
@@ -186,8 +197,10 @@ def main() -> None:
         of_best = flops / min(times[name]) / best[dt]  # best round against the dense op's best round
         print(f"| {name:<76} | {t[name]:6.3f} | {1 / t[name]:7.3f} | {rate / 1e9:7.1f} | {naive_t / t[name]:7.2f}x | "
               f"{rate / median[dt]:16.0%} | {of_best:14.0%} |")
-    for name, rate in dense_rate.items():
-        print(f"| {name:<76} |        |         | {rate / 1e9:7.1f} |          |                  |                |")
+    for name in dense:  # the best rounds
+        print(f"| {name:<76} |        |         | {dense_rate(name, min) / 1e9:7.1f} |          |"
+              "                  |                |")
+
 
 if __name__ == "__main__":
     main()
