@@ -1,0 +1,54 @@
+"""The committed results are the ones `dvc.lock` records: tracked by git, parseable, same md5.
+
+`git log -p metrics/` is the project's lab notebook only if every metrics file a
+stage declares is in git and is byte for byte what the last full `dvc repro`
+wrote (README, "Contributing").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def declared_results():
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        return [(s.addressing, o.def_path, bool(o.metric)) for s in repo.index.stages for o in s.outs
+                if (o.metric or o.plot) and not o.use_cache]
+
+
+RESULTS = declared_results()
+METRICS = [(stage, path) for stage, path, metric in RESULTS if metric]
+LOCK = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
+TRACKED = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split())
+
+
+def test_every_metric_and_plot_is_kept_in_git_not_the_dvc_cache():
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        cached = [o.def_path for s in repo.index.stages for o in s.outs
+                  if o.use_cache and (o.def_path.startswith(("metrics/", "plots/")) or o.metric or o.plot)]
+    assert not cached, f"results in the DVC cache, invisible on a fresh clone: {cached}"
+    assert METRICS, "dvc.yaml declares no metrics"
+
+
+@pytest.mark.parametrize("stage,path", METRICS, ids=[p for _, p in METRICS])
+def test_metrics_file_is_tracked_parses_and_matches_the_lock(stage, path):
+    assert path in TRACKED, f"{path} is not committed to git"
+    values = json.loads((ROOT / path).read_text())
+    assert isinstance(values, dict) and values, f"{path} holds no metrics"
+    locked = {o["path"]: o.get("md5") for o in LOCK.get(stage, {}).get("outs", [])}
+    assert path in locked, f"dvc.lock has no entry for {path} (stage {stage})"
+    assert hashlib.md5((ROOT / path).read_bytes()).hexdigest() == locked[path], \
+        f"{path} differs from what dvc.lock records: commit the results of one full `dvc repro`"

@@ -1,0 +1,103 @@
+"""Every project module a stage runs is one of that stage's DVC deps.
+
+A stage's code is its `python -m stages.<name>` module and every project module
+it imports, at the top or inside a function, transitively. If one of those
+files is not covered by a dep, editing it would leave committed results that no
+longer match the committed code, and `dvc status` would not say so.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("ebm", "stages", "configs")
+
+
+def module_file(name: str) -> Path | None:
+    base = ROOT.joinpath(*name.split("."))
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    return None
+
+
+def imported_modules(path: Path, name: str) -> set[str]:
+    """Project modules `path` imports anywhere (functions included), with their parent packages."""
+    package = name if path.name in ("__init__.py", "__main__.py") else name.rpartition(".")[0]
+    if path.name == "__main__.py":
+        package = name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    modules = set()
+    for dotted in found:
+        parts = dotted.split(".")
+        if parts[0] not in PACKAGES:
+            continue
+        for i in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__
+            if module_file(".".join(parts[:i])):
+                modules.add(".".join(parts[:i]))
+    return modules
+
+
+def code_files(entry: str) -> set[str]:
+    seen, todo = set(), [entry]
+    main = ROOT.joinpath(*entry.split(".")) / "__main__.py"
+    if main.is_file():
+        todo.append(f"{entry}.__main__")
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = module_file(name) or (ROOT.joinpath(*name.split(".")).with_suffix(".py"))
+        if path.is_file():
+            todo.extend(imported_modules(path, name))
+    files = set()
+    for name in seen:
+        path = module_file(name) or ROOT.joinpath(*name.split(".")).with_suffix(".py")
+        if path.is_file():
+            files.add(path.relative_to(ROOT).as_posix())
+    return files
+
+
+def pipeline_stages():
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        return [(s.addressing, s.cmd, [d.def_path for d in s.deps]) for s in repo.index.stages]
+
+
+STAGES = pipeline_stages()
+
+
+def test_the_walk_sees_imports_inside_functions_and_relative_ones(tmp_path):
+    source = tmp_path / "probe.py"
+    source.write_text("def f():\n    from ebm.data import arrays\n    from .common import io\n")
+    found = imported_modules(source, "stages.probe")
+    assert {"ebm", "ebm.data", "ebm.data.arrays", "stages.common", "stages.common.io"} <= found
+
+
+@pytest.mark.parametrize("name,cmd,deps", STAGES, ids=[s[0] for s in STAGES])
+def test_stage_deps_cover_every_module_it_imports(name, cmd, deps):
+    entry = re.search(r"python -m (\S+)", cmd)
+    assert entry, f"{name}: cmd is not `python -m stages.<module>`: {cmd}"
+    deps = [d.rstrip("/") for d in deps]
+    missing = sorted(f for f in code_files(entry.group(1))
+                     if not any(f == d or f.startswith(d + "/") for d in deps))
+    assert not missing, f"stage {name} imports files none of its deps cover: {missing}"
