@@ -51,7 +51,18 @@ def test_report_has_every_table_and_resolvable_images(tmp_path, monkeypatch):
     assert "| set | ours (AUROC) | paper (CIFAR-10, AUROC) |" in md and "| uniform | 1 | 1 |" in md
     assert "| ebm | 60 | 5 | 64.99 |" in md  # ours beside the paper's continual-learning table
     assert "| CIFAR-10 conditional | 8.3 | 37.9 |" in md
+    (tmp_path / "report").mkdir()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
     assert len(links) == 3 and all((tmp_path / "report" / link).is_file() for link in links)
+    assert all(link.startswith("../plots/images/") for link in links)  # linked where they lie, not copied
+    captions = re.findall(r"!\[([^\]]*)\]", md)
+    assert not any(".png" in c or "/" in c for c in captions), captions  # words, not paths
+    assert "Samples from the final model (class-conditional digits EBM)" in captions[0]
+    # the page opens with the scorecard, each claim linked to its section
+    assert md.index("## Scorecard") < md.index("## 1. Generation")
+    for anchor in ("generation", "restoration", "cross-class", "ood", "robustness", "trajectories", "continual",
+                   "composition"):
+        assert f"](#{anchor})" in md and f'<a id="{anchor}"></a>' in md and f"id='{anchor}'" in html
+    assert "DESIGN" not in md and "reference §" not in md
     assert html.count("data:image/png;base64,") == 3 and "<table>" in html
     assert yaml.safe_load((tmp_path / "params.yaml").read_text())["seed"] == 0

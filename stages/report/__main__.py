@@ -1,37 +1,57 @@
-"""report: one page with every experiment's numbers beside the paper's, the figures and the params.
+"""report: one page that opens with the paper's claims and our verdicts, then every experiment.
 
-Outputs: report/index.md (images beside it in report/images/) and a self-contained
-report/index.html (images embedded). Logged to MLflow as artifacts.
+Outputs: report/index.md (committed with the results; its images link to plots/, so it reads on
+a fresh clone and on the repository's web page) and a self-contained report/index.html (images
+embedded, DVC-cached). Logged to MLflow as artifacts, the scorecard also as a table.
+`python -m stages.report.readme` writes the same scorecard into the README.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import yaml
 
 from stages.common.io import atomic_path
 from stages.common.main import run_main
 from stages.common.params import PARAMS, load_params, section_params
+from stages.common.paths import METRICS
 from stages.common.tracking import stage_run
 from stages.report.document import to_html, to_markdown
-from stages.report.sections import SECTIONS
+from stages.report.scorecard import scorecard
+from stages.report.sections import SECTIONS, load
 
-REPORT = __import__("pathlib").Path("report")
+REPORT = Path("report")
 TITLE = "Implicit Generation and Generalization in EBMs: the pipeline's results"
 
 INTRO = ("Every number below was computed by this run of the pipeline (`dvc repro`); the paper's numbers sit beside "
          "ours where the paper gives a table. The embedded default uses 8x8 scikit-learn digits, small networks and "
          "minutes of CPU instead of CIFAR-10/ImageNet and days of GPUs, so our absolute numbers are not comparable "
-         "with the paper's; each section says how ours was measured.")
+         "with the paper's; each claim below is judged by a rule on our own metrics, stated beside it.")
+
+
+def read_metrics(rel: str) -> dict | None:
+    return load(METRICS / rel)
+
+
+def scorecard_blocks() -> list[tuple]:
+    rows = [[("link", claim.name, claim.section), ours, claim.paper, v, claim.rule]
+            for claim, ours, v in scorecard(read_metrics)]
+    return [("h", 2, "Scorecard: the paper's claims, our numbers, the verdicts", "scorecard"),
+            ("p", "Verdicts are computed from the metrics files by the rule in the last column (stages/report/"
+                  "scorecard.py): reproduced when it holds, not reproduced when it fails, not comparable at this "
+                  "scale when our run cannot test the claim, not run when a stage wrote no metrics."),
+            ("table", ["claim", "ours", "paper", "verdict", "rule"], rows)]
 
 
 def build() -> list[tuple]:
-    blocks = [("h", 1, TITLE), ("p", INTRO)]
+    blocks = [("h", 1, TITLE), ("p", INTRO), *scorecard_blocks()]
     for section in SECTIONS:
         blocks += section()
     raw = yaml.safe_load(PARAMS.read_text())
-    blocks += [("h", 2, "Params that produced these results"), ("code", yaml.safe_dump(raw, sort_keys=False))]
+    blocks += [("h", 2, "Params that produced these results", "params"),
+               ("code", yaml.safe_dump(raw, sort_keys=False))]
     return blocks
 
 
@@ -39,15 +59,20 @@ def main(args) -> None:
     params = load_params()
     with stage_run("report", None, section_params(params, *params["_raw"])) as run:
         blocks = build()
-        with atomic_path(REPORT) as tmp:
-            tmp.mkdir()
-            (tmp / "index.md").write_text(to_markdown(blocks, tmp))
-            (tmp / "index.html").write_text(to_html(blocks, TITLE))
-        run.log_artifact(REPORT / "index.html", "report")
-        run.log_artifact(REPORT / "index.md", "report")
+        card = scorecard(read_metrics)
+        pages = {"index.md": to_markdown(blocks, REPORT), "index.html": to_html(blocks, TITLE)}
+        for name, text in pages.items():  # report/ also holds DVC's .gitignore: write the pages, not the folder
+            with atomic_path(REPORT / name) as tmp:
+                tmp.write_text(text)
+        for f in ("index.html", "index.md"):
+            run.log_artifact(REPORT / f, "report")
+        run._call("log_table", data={"claim": [c.name for c, _, _ in card], "ours": [o for _, o, _ in card],
+                       "paper": [c.paper for c, _, _ in card], "verdict": [v for _, _, v in card],
+                       "rule": [c.rule for c, _, _ in card]}, artifact_file="report/scorecard.json")  # safe if MLflow is down
     n_img = sum(1 for b in blocks if b[0] == "img")
     n_tab = sum(1 for b in blocks if b[0] == "table")
-    print(f"report: {n_tab} tables, {n_img} figures -> {REPORT}/index.html")
+    held = sum(v == "reproduced" for _, _, v in card)
+    print(f"report: {held} of {len(card)} claims reproduced; {n_tab} tables, {n_img} figures -> {REPORT}/index.html")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """The report's sections: for each experiment of the paper, our numbers beside the paper's.
 
 Each section reads the metrics JSON and figures the stages wrote; a section whose
-stage has not run says so. Paper numbers are from the paper's tables as recalled
-in shared/reference (marked approximate there); where the paper reports only a
-figure, the section says so.
+stage has not run says so. Paper numbers are from the paper's tables, numbered as
+the paper numbers them (its Figure 4 is the table of IS/FID, Figure 10 the OOD
+AUROCs, Table 1 continual learning); where the paper reports only a figure, the
+section says so. Each figure's caption says what it shows (CAPTIONS).
 """
 
 from __future__ import annotations
@@ -50,11 +51,57 @@ def metrics_table(d: dict) -> tuple:
     return blocks
 
 
+VARIANTS = {"digits_cond": "class-conditional digits EBM", "digits_uncond": "unconditional digits EBM"}
+
+# A caption per figure the stages write: (stage dir, file stem) -> text; {v} is the variant's description.
+CAPTIONS = {
+    ("sample", "single"): "Samples from the final model ({v}): persistent Langevin chains; conditional: one row per "
+                          "asked class",
+    ("sample", "ensemble"): "Samples from the historical ensemble of the last checkpoints ({v}), same protocol",
+    ("train", "negatives"): "Langevin negatives at the end of training ({v})",
+    ("restore", "denoise_train"): "Denoising salt-and-pepper noise on training digits: corrupted, restored, clean ({v})",
+    ("restore", "denoise_test"): "Denoising salt-and-pepper noise on held-out digits: corrupted, restored, clean ({v})",
+    ("restore", "inpaint_train"): "Inpainting the bottom half of training digits: masked, restored, clean ({v})",
+    ("restore", "inpaint_test"): "Inpainting the bottom half of held-out digits: masked, restored, clean ({v})",
+    ("crossclass", "trajectories"): "Cross-class chains (Figure 6): a held-out digit sampled under another label, "
+                                    "columns by Langevin step ({v})",
+    ("ood", "roc"): "ROC curves of -E(x): held-out digits against each out-of-distribution set ({v})",
+    ("ood", "energy_histograms"): "Histograms of -E(x) for held-out digits and each out-of-distribution set "
+                                  "(Figure 11's view; {v})",
+    ("robustness", "accuracy_vs_eps"): "Accuracy under PGD attack by epsilon, L-inf and L2 (Figure 8): the EBM as a "
+                                       "classifier with and without Langevin refinement, and the plain CNN ({v})",
+    ("toy2d", "figure14"): "Figure 14: two 2-D EBMs and their sum, with sampling trajectories",
+    ("compose", "figure15"): "Figure 15: samples of summed factor EBMs beside held-out images with the asked factors",
+    ("crossproduct", "figure16"): "Figure 16: MSE to the true image on unseen factor pairs, summed EBM against a "
+                                  "conditional generator trained on a growing share of the pairs",
+    ("crossproduct", "size_position"): "Cross-product samples, size x position: ground truth, EBM, generator",
+    ("crossproduct", "shape_position"): "Cross-product samples, shape x position: ground truth, EBM, generator",
+    ("record", "trajectories"): "Recorded Shadow-hand trajectories (rendered views of held-out recordings)",
+    ("evaluate_traj", "figure12"): "Figure 12: hand rollouts from the same start, real and each model",
+    ("evaluate_traj", "figure13"): "Figure 13: Frechet distance to held-out trajectories by horizon, conditional and "
+                                   "unconditional",
+    ("continual", "accuracy"): "Class-incremental accuracy on all classes seen so far, after each task, every method",
+}
+
+
+def caption(path: Path) -> str:
+    rel = path.relative_to(PLOTS / "images")
+    stage, stem = rel.parts[0], path.stem
+    owner = rel.parts[1] if len(rel.parts) > 2 else ""
+    v = VARIANTS.get(owner, f"{owner.replace('_', ' ')}" if owner else "")
+    if stage == "train_factor":
+        return f"Factor EBM for {owner}: samples conditioned on random values of its factor ({stem.replace('_', ' ')})"
+    text = CAPTIONS.get((stage, stem))
+    if text is None:  # a figure without an entry above: its stage and name in words, never its path
+        text = f"{stage.replace('_', ' ').capitalize()}: {stem.replace('_', ' ')}" + (" ({v})" if v else "")
+    return text.format(v=v) if v else text.replace(" ({v})", "").replace("{v}", "")
+
+
 def images(*dirs: Path) -> list[tuple]:
     out = []
     for d in dirs:
         files = [d] if d.suffix == ".png" else sorted(d.rglob("*.png")) if d.exists() else []
-        out += [("img", str(p), p.relative_to(PLOTS).as_posix()) for p in files]
+        out += [("img", str(p), caption(p)) for p in files]
     return out
 
 
@@ -63,7 +110,7 @@ def missing(stage: str) -> list[tuple]:
 
 
 def generation() -> list[tuple]:
-    b = [("h", 2, "1. Generation (the paper's Table 1; DESIGN §6.1)"),
+    b = [("h", 2, "1. Generation (the paper's Figures 3-4)", "generation"),
          ("p", "Paper: Inception Score and FID on CIFAR-10/ImageNet, 50,000 samples from persistent chains."),
          ("table", ["paper model", "IS", "FID"], [list(r) for r in PAPER_GENERATION])]
     rows = []
@@ -87,7 +134,7 @@ def generation() -> list[tuple]:
 
 
 def restore() -> list[tuple]:
-    b = [("h", 2, "2. Denoising and inpainting (DESIGN §6.2)"),
+    b = [("h", 2, "2. Denoising and inpainting (the paper's Figure 5)", "restoration"),
          ("p", "Paper: qualitative panels (salt-and-pepper denoising, bottom-half inpainting) and the train-vs-test "
                "MSE comparison showing the model does not memorise (similar error on both).")]
     found = sorted((METRICS / "restore").glob("*.json"))
@@ -99,7 +146,7 @@ def restore() -> list[tuple]:
 
 
 def crossclass() -> list[tuple]:
-    b = [("h", 2, "3. Cross-class mode coverage (DESIGN §6.3)"),
+    b = [("h", 2, "3. Cross-class mode coverage (the paper's Figure 6)", "cross-class"),
          ("p", "Paper: qualitative figure, chains started from an image of another class move to the asked class.")]
     found = sorted((METRICS / "crossclass").glob("*.json"))
     if not found:
@@ -110,7 +157,7 @@ def crossclass() -> list[tuple]:
 
 
 def ood() -> list[tuple]:
-    b = [("h", 2, "4. Out-of-distribution detection (the paper's Table 2; DESIGN §6.4)")]
+    b = [("h", 2, "4. Out-of-distribution detection (the paper's Figures 10-11)", "ood")]
     found = sorted((METRICS / "ood").glob("*.json"))
     if not found:
         return b + missing("ood")
@@ -129,7 +176,7 @@ def ood() -> list[tuple]:
 
 
 def robustness() -> list[tuple]:
-    b = [("h", 2, "5. Adversarial robustness (the paper's Figure 6; DESIGN §6.5)"),
+    b = [("h", 2, "5. Adversarial robustness (the paper's Figure 8)", "robustness"),
          ("p", "Paper: accuracy-vs-epsilon curves (L-inf and L2 PGD) on CIFAR-10; no table of numbers.")]
     found = sorted((METRICS / "robustness").glob("*.json"))
     if not found:
@@ -139,26 +186,27 @@ def robustness() -> list[tuple]:
     return b + images(PLOTS / "images" / "robustness")
 
 
-def generic(title: str, stage_globs: list[str], image_dirs: list[str], paper: str) -> list[tuple]:
-    b = [("h", 2, title), ("p", paper)]
+def generic(title: str, stage_globs: list[str], image_dirs: list[str], paper: str, anchor: str) -> list[tuple]:
+    b = [("h", 2, title, anchor), ("p", paper)]
     found = [p for g in stage_globs for p in sorted(METRICS.glob(g))]
     if not found:
         return b + missing(stage_globs[0].split("/")[0].split(".")[0])
     for path in found:
-        b += [("h", 3, path.relative_to(METRICS).as_posix()), *metrics_table(load(path) or {})]
+        name = path.relative_to(METRICS).with_suffix("").as_posix().replace("/", ": ").replace("_", " ")
+        b += [("h", 3, name), *metrics_table(load(path) or {})]
     return b + images(*(PLOTS / "images" / d for d in image_dirs))
 
 
 def trajectories() -> list[tuple]:
-    return generic("6. Trajectory modelling (the paper's Figures 12-13; DESIGN §6.6)", ["record.json", "train_traj/*.json", "evaluate_traj.json"],
+    return generic("6. Trajectory modelling (the paper's Figures 12-13)", ["record.json", "train_traj/*.json", "evaluate_traj.json"],
                    ["record", "evaluate_traj"],
                    "Paper: Fréchet distance between generated and held-out Shadow-hand trajectories at several "
                    "horizons (Figure 13, a plot without a table); the EBM stays close to the data while the FC "
-                   "network drifts. Ours: the same protocol on small recordings of HandManipulateBlock-v1.")
+                   "network drifts. Ours: the same protocol on small recordings of HandManipulateBlock-v1.", "trajectories")
 
 
 def continual() -> list[tuple]:
-    b = [("h", 2, "7. Continual learning, class-incremental split digits (the paper's Table 3; DESIGN §6.7)")]
+    b = [("h", 2, "7. Continual learning, class-incremental split digits (the paper's Table 1)", "continual")]
     m = load(METRICS / "continual.json")
     if m is None:
         return b + missing("continual")
@@ -179,12 +227,12 @@ def continual() -> list[tuple]:
 
 
 def composition() -> list[tuple]:
-    b = generic("8. Compositional generation (the paper's Figures 14-16; DESIGN §6.8)",
+    b = generic("8. Compositional generation (the paper's Figures 14-16)",
                 ["toy2d.json", "factor_judge.json", "compose.json", "crossproduct.json", "train_factor/*.json"],
                 ["toy2d", "compose", "crossproduct", "train_factor"],
                 "Paper: qualitative 2-D and dSprites compositions (Figures 14-15) and the cross-product MSE of the "
                 "composed EBM against a conditional generator trained on a growing share of combinations "
-                "(Figure 16, a plot without a table).")
+                "(Figure 16, a plot without a table).", "composition")
     return b
 
 
