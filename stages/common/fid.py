@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import torch
 from torch import nn
 
 from ebm.accel import AccelConfig
@@ -61,6 +62,11 @@ def inception_network(weights: str) -> nn.Module:
         if not path.is_file():
             raise UserError(f"fid.inception_weights = {weights!r}: no such file; download {INCEPTION_URL} "
                             "and give its path, or set it to '' to fetch it")
+        try:  # torch-fidelity unpickles the file freely (weights_only=False): check it holds tensors only first
+            torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:
+            raise UserError(f"{path}: refused as Inception weights ({type(e).__name__}): not a plain state dict of "
+                            f"tensors; expected the file {INCEPTION_URL.rsplit('/', 1)[-1]}") from None
         try:
             return FeatureExtractorInceptionV3("inception-v3-compat", FEATURES, str(path))
         except Exception as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,12 +75,19 @@ class UserError(Exception):
 
 
 def load_torch(path: Path, what: str, fix: str):
-    """torch.load with a one-line error naming the file and what to run."""
+    """torch.load of tensors and plain containers only, with a one-line error naming the file.
+
+    ``weights_only=True``: a checkpoint is never unpickled as arbitrary objects, so a crafted
+    file placed where a checkpoint goes cannot run code; it is refused like a corrupt one.
+    """
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: missing {what}; run `{fix}`")
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise UserError(f"{path}: refused {what}: it holds objects other than tensors and plain containers "
+                        f"(a checkpoint this pipeline wrote never does); run `{fix}`") from None
     except Exception as e:  # truncated or not a torch file
         raise UserError(f"{path}: corrupt {what} ({type(e).__name__}); run `{fix}`") from None
 
