@@ -16,7 +16,7 @@ from ebm.data import load_digits
 
 TINY = {"hidden": [32, 32], "epochs": 2, "batch_size": 16, "n_seeds": 1,
         "ewc": {"n_samples": 20}, "mas": {"n_samples": 20}, "vae": {"latent": 4, "epochs": 2},
-        "ebm": {"epochs": 2, "n_steps": 3, "replay_size": 100, "calib_chains": 4, "calib_steps": 3}}
+        "ebm": {"epochs": 2, "n_noise": 8}}
 
 
 def digits(n_per_class=20, seed=0):
@@ -112,35 +112,80 @@ def test_finetune_forgets_the_first_task_in_the_class_incremental_loop():
     assert after_second_on_first < 0.1
 
 
-def test_ebm_classifies_by_lowest_energy_and_negatives_carry_the_positive_labels():
+def test_ebm_classifies_by_lowest_energy_over_all_labels():
     method, x = fitted(EnergyClassifier, "ebm")
-    assert method.trainer.buffer.y is None  # chain states only: replayed chains take their positive's label
     e = method.energies(x[:5])
     assert e.shape == (5, 10)
     assert torch.equal(method.scores(x[:5]).argmax(1), e.argmin(1))
-    for i in range(5):  # each column is E(x, y) for that label
-        assert torch.allclose(e[i], method.model(x[i:i + 1].repeat(10, 1), torch.arange(10)), atol=1e-5)
-    calibrated = method.scorers()["calibrated"](x[:5])
-    assert torch.allclose(calibrated, -(e - method.levels))
-    assert method.levels.shape == (10,) and torch.isfinite(method.levels).all()
+    for i in range(5):  # each column is E(x, y) for that label, no per-label offset
+        assert torch.allclose(e[i], method.model(x[i:i + 1], torch.arange(10)[None])[0], atol=1e-5)
+    assert set(method.scorers()) == {""}  # the paper's rule only
 
 
-def test_ebm_learns_one_task_from_langevin_negatives():
+def test_ebm_refuses_images_of_an_earlier_task():
+    """The EBM keeps only its weights between tasks: handing it a finished task's images is an error."""
+    method, _ = fitted(EnergyClassifier, "ebm")
+    x, y = digits()
+    method.begin_task(1, (2, 3), (0, 1, 2, 3))
+    new = (y == 2) | (y == 3)
+    method.observe(x[new][:8], y[new][:8])  # the current task: fine
+    old = y == 0
+    with pytest.raises(ValueError, match=r"labels \[0\] outside the current task \[2, 3\]"):
+        method.observe(x[old][:8], y[old][:8])
+    with pytest.raises(ValueError, match="outside the current task"):
+        method.observe(torch.cat([x[new][:4], x[old][:4]]), torch.cat([y[new][:4], y[old][:4]]))
+
+
+def test_the_loop_hands_the_ebm_only_the_current_task_and_it_stores_no_images():
     torch.manual_seed(0)
-    s = build_continual({**TINY, "hidden": [64, 64], "batch_size": 32,
-                         "ebm": {"epochs": 15, "lr": 0.002, "n_steps": 10, "replay_size": 500}})
-    x, y = digits(40)
-    tasks = split_tasks(y, 10, 2)[:1]
+    s = build_continual(TINY)
+    x, y = digits(6)
+    tasks = split_tasks(y, 10, 2)
     method = EnergyClassifier(64, 10, s.common, s.ebm)
-    task = tasks[0]
+    seen_labels = []
+    observe = method.observe
+    method.observe = lambda xb, yb: (seen_labels.append((tuple(method.classes.tolist()), set(yb.tolist()))),
+                                     observe(xb, yb))[1]
+    run_tasks(method, (x, y), (x, y), tasks, tasks)
+    assert seen_labels and all(labels <= set(classes) for classes, labels in seen_labels)
+    kept = [v for v in vars(method).values() if torch.is_tensor(v) and v.dtype.is_floating_point]
+    assert not kept  # no image buffer, no per-label statistics: only the model's weights carry over
+
+
+def test_old_labels_get_no_direct_gradient():
+    """Training task 2 gives gradient to the embeddings of labels 2 and 3 only; 0 and 1 (and the labels of
+    tasks to come) change only through the shared weights (and Adam's decaying momentum of task 1)."""
+    method, _ = fitted(EnergyClassifier, "ebm")
+    x, y = digits()
+    method.begin_task(1, (2, 3), (0, 1, 2, 3))
+    new = (y == 2) | (y == 3)
+    method.observe(x[new][:16], y[new][:16])
+    grad = method.model.embed[0].weight.grad
+    assert torch.equal(grad[[0, 1, 4, 5, 6, 7, 8, 9]], torch.zeros_like(grad[[0, 1, 4, 5, 6, 7, 8, 9]]))
+    assert grad[[2, 3]].abs().sum() > 0
+
+
+def test_ebm_energy_is_label_specific():
+    """E(x, y) = f(x, y) - f(x, no label): with the label embeddings at zero every energy is exactly 0."""
+    method, x = fitted(EnergyClassifier, "ebm")
+    with torch.no_grad():
+        method.model.embed[0].weight.zero_()
+    assert torch.allclose(method.energies(x[:5]), torch.zeros(5, 10), atol=1e-6)
+
+
+def test_ebm_learns_one_task_by_lowest_energy():
+    torch.manual_seed(0)
+    s = build_continual({**TINY, "hidden": [64, 64], "ebm": {"epochs": 15, "batch_size": 32, "n_noise": 32}})
+    x, y = digits(40)
+    task = split_tasks(y, 10, 2)[0]
+    method = EnergyClassifier(64, 10, s.common, s.ebm)
     xs, ys = x[task.index], y[task.index]
     method.begin_task(0, task.classes, task.classes)
     for _ in range(method.epochs):
         perm = torch.randperm(len(xs))
         for i in range(0, len(perm), 32):
             method.observe(xs[perm[i:i + 32]], ys[perm[i:i + 32]])
-    e = method.energies(xs)[:, [0, 1]]
-    assert (e.argmin(1) == ys).float().mean() > 0.8  # 0 vs 1 by lowest energy, no classifier loss
+    assert (method.energies(xs)[:, [0, 1]].argmin(1) == ys).float().mean() > 0.8  # 0 vs 1 by lowest energy
 
 
 def test_vae_scores_by_elbo_and_replays_only_earlier_classes():
@@ -166,8 +211,8 @@ def test_every_method_runs_the_shared_loop(name):
 def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"continual\.methods\[1\] = 'gem'"):
         build_continual({"methods": ["ewc", "gem"]})
-    with pytest.raises(ConfigError, match=r"continual\.ebm\.step_size"):
-        build_continual({"ebm": {"step_size": -1}})
+    with pytest.raises(ConfigError, match=r"continual\.ebm\.image_weight"):
+        build_continual({"ebm": {"image_weight": -1}})
     with pytest.raises(ConfigError, match=r"continual\.dataset"):
         build_continual({"dataset": "cifar10"})
     with pytest.raises(ConfigError, match=r"continual\.colour: unknown key"):
@@ -191,11 +236,18 @@ def test_stage_end_to_end_writes_the_table_curves_and_plot(tmp_path, monkeypatch
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     continual.main(None)
     table = json.loads((tmp_path / "metrics" / "continual.json").read_text())
-    assert set(table["methods"]) == {"finetune", "ebm", "ebm_calibrated"}
-    assert table["methods"]["ebm"]["paper_mean"] == 64.99
+    assert set(table["methods"]) == {"finetune", "ebm", "ebm_joint", "mlp_joint"}
+    ebm = table["methods"]["ebm"]
+    assert ebm["paper_mean"] == 64.99
+    assert len(ebm["acc_matrix"]) == 5 and all(len(r) == 5 for r in ebm["acc_matrix"])
+    assert ebm["dominant_error"] in ("old_as_new", "new_as_old", "within_task")
+    total = ebm["acc_mean"] + ebm["err_old_as_new"] + ebm["err_new_as_old"] + ebm["err_within_task"]
+    assert total == pytest.approx(100, abs=1e-6)
+    assert len(table["methods"]["mlp_joint"]["acc_matrix"]) == 1
     assert 0 <= table["methods"]["finetune"]["acc_mean"] <= 100
     assert (tmp_path / "plots" / "continual" / "digits" / "ebm.csv").read_text().startswith("task,acc_mean,acc_std")
     assert (tmp_path / "plots" / "images" / "continual" / "digits" / "accuracy.png").stat().st_size > 1000
+    assert (tmp_path / "plots" / "images" / "continual" / "digits" / "accuracy_matrix.png").stat().st_size > 1000
     params["continual"]["dataset"] = "mnist"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     with pytest.raises(Exception, match="continual.dataset = 'mnist': not in download.datasets"):

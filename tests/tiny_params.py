@@ -30,7 +30,7 @@ TINY = {
                    "lstm": {"n_iters": 3, "log_every": 1},
                    "evaluate": {"horizons": [1, 2], "window_steps": 2, "render": False}},
     "continual": {"n_seeds": 1, "epochs": 1, "hidden": [16], "ewc": {"n_samples": 10}, "mas": {"n_samples": 10},
-                  "vae": {"epochs": 1, "latent": 2}, "ebm": {"epochs": 1, "n_steps": 2, "calib_chains": 2, "calib_steps": 2}},
+                  "vae": {"epochs": 1, "latent": 2}, "ebm": {"epochs": 1, "n_noise": 4}},
 }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from ebm.config import ConfigError, between, build, ge, gt
+from ebm.config import ConfigError, build, ge, gt
 
 METHOD_NAMES = ("finetune", "ewc", "si", "mas", "lwf", "vae", "ebm")
 
@@ -26,6 +26,7 @@ class ContinualConfig:
     batch_size: int = field(default=128, metadata=gt(0))
     lr: float = field(default=1e-3, metadata=gt(0))  # Adam
     hidden: tuple[int, ...] = (400, 400)  # the MLP every method uses
+    joint: bool = True  # also the ceilings ebm_joint and mlp_joint: all classes as one task
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,13 @@ class VAEConfig:
 
 @dataclass(frozen=True)
 class EBMConfig:
-    """Conditional MLP energy trained with Algorithm 1 (contrastive loss, Langevin negatives)."""
-    epochs: int = field(default=20, metadata=gt(0))
+    """Label-gated MLP energy, label contrast + image contrast over the current task (ebm/continual/energy.py)."""
+    epochs: int = field(default=10, metadata=gt(0))
     batch_size: int = field(default=64, metadata=gt(0))
-    lr: float = field(default=1e-3, metadata=gt(0))
-    beta1: float = field(default=0.0, metadata=between(0, 1))
-    l2_coeff: float = field(default=1.0, metadata=ge(0))
-    replay_size: int = field(default=1000, metadata=ge(0))
-    replay_prob: float = field(default=0.95, metadata=between(0, 1))
-    n_steps: int = field(default=20, metadata=ge(0))
-    step_size: float = field(default=10.0, metadata=gt(0))
-    noise_std: float = field(default=0.005, metadata=ge(0))
-    grad_clip: float = field(default=0.01, metadata=ge(0))
-    calib_chains: int = field(default=50, metadata=gt(0))  # samples per label for the energy level
-    calib_steps: int = field(default=50, metadata=gt(0))  # Langevin steps from noise for them
+    lr: float = field(default=1e-3, metadata=gt(0))  # Adam
+    image_weight: float = field(default=3.0, metadata=ge(0))  # weight of the image contrast (p(x | y))
+    n_noise: int = field(default=64, metadata=ge(0))  # U(0, 1) images per batch, negatives of the image contrast
+    gate_layers: int = field(default=1, metadata=gt(0))  # hidden layers the label embedding gates
 
 
 SUBSECTIONS = {"ewc": EWCConfig, "si": SIConfig, "mas": MASConfig, "lwf": LwFConfig, "vae": VAEConfig, "ebm": EBMConfig}

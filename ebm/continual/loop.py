@@ -16,6 +16,8 @@ class Result:
     """Per classification rule ("" = the method's own; see ``Method.scorers``):"""
     acc_all: dict[str, list[float]]  # [T] accuracy on the test images of all classes after each task
     acc_task: dict[str, list[list[float]]]  # [T][T] accuracy on task j's test images after task t
+    task_confusion: dict[str, list[list[float]]]  # [T][T] after the last task: share of task j's test images
+    #                                               given a label of task i (row j, column i)
 
 
 @torch.no_grad()
@@ -34,7 +36,7 @@ def run_tasks(method: Method, train: tuple[torch.Tensor, torch.Tensor], test: tu
     """Trains ``method`` on the tasks in order (each seen once, ``method.epochs`` passes) and tests
     on the held-out images of every task after each one. x: [N, D] floats, y: [N] int64."""
     (x, y), (xt, yt) = train, test
-    acc_all, acc_task = {}, {}
+    acc_all, acc_task, confusion = {}, {}, {}
     for t, task in enumerate(train_tasks):
         method.begin_task(t, task.classes, seen_classes(train_tasks, t))
         xs, ys = x[task.index], y[task.index]
@@ -50,4 +52,13 @@ def run_tasks(method: Method, train: tuple[torch.Tensor, torch.Tensor], test: tu
             pred = predict(scores, xt)
             acc_all.setdefault(name, []).append(accuracy(pred, yt))
             acc_task.setdefault(name, []).append([accuracy(pred[s.index], yt[s.index]) for s in test_tasks])
-    return Result(acc_all, acc_task)
+            confusion[name] = task_confusion(pred, test_tasks)  # the last task's overwrites the earlier ones
+    return Result(acc_all, acc_task, confusion)
+
+
+def task_confusion(pred: torch.Tensor, tasks: list[Task]) -> list[list[float]]:
+    """[T][T]: share of task j's images (rows) predicted as a label of task i (columns); rows sum to 1."""
+    owner = {c: i for i, t in enumerate(tasks) for c in t.classes}
+    task_of = torch.tensor([owner.get(int(p), -1) for p in pred.tolist()], dtype=torch.long)
+    return [[float((task_of[t.index] == i).float().mean()) if len(t.index) else 0.0 for i in range(len(tasks))]
+            for t in tasks]
