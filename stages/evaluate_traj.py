@@ -10,7 +10,12 @@ References: ``static`` (the hand frozen at its start: the collapse the paper
 reports for FC) and ``data`` (real training trajectories scored the same way).
 
 Outputs: metrics/evaluate_traj.json, plots/evaluate_traj/<setting>_<feature>.csv,
-plots/images/evaluate_traj/{figure12,figure13}.png.
+plots/images/evaluate_traj/{figure12,figure13}.png, and every model's rollouts as arrays,
+data/rollouts/<model>.npz (raw state units): ``<setting>_start`` [B, k, D] (the starts, the
+held-out ones for conditional, repeated ``samples`` times for the EBMs), ``<setting>`` [B, H, D]
+(the generated states after them), ``real`` [M, H, D] (the held-out continuations),
+``test_trajectory`` / ``test_offset`` [M] (where each held-out start is: index into
+test_states, first step), ``horizons``; enough to score them outside the stage.
 """
 
 from __future__ import annotations
@@ -28,16 +33,17 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ebm.sampling import LangevinConfig  # noqa: E402
-from ebm.trajectories import (Coder, ebm_step, fc_step, horizon_fd, make_env, motion_scale, rollout_lstm,  # noqa: E402
+from ebm.trajectories import (ChainConfig, Coder, ebm_step, fc_step, horizon_fd, make_env, motion_scale, rollout_lstm,  # noqa: E402
                               rollout_steps, rollout_window, sample_windows, segments)
 from stages.common.io import UserError, atomic_path, write_csv  # noqa: E402
 from stages.common.main import run_main  # noqa: E402
 from stages.common.params import load_params, section_params  # noqa: E402
-from stages.common.paths import METRICS, PLOTS  # noqa: E402
+from stages.common.paths import DATA, METRICS, PLOTS  # noqa: E402
 from stages.common.tracking import stage_run  # noqa: E402
 from stages.common.trajectories import load_model, load_trajectories  # noqa: E402
 
 IMAGES = PLOTS / "images" / "evaluate_traj"
+ROLLOUTS = DATA / "rollouts"
 SETTINGS, FEATURES = ("conditional", "unconditional"), ("state", "motion")
 RENDER_FIX = ("install an offscreen GL (apt-get install libegl1 for MUJOCO_GL=egl, or libosmesa6 with "
               "MUJOCO_GL=osmesa) or set trajectory.evaluate.render: false")
@@ -50,11 +56,12 @@ def rollout(name, model, coder, ckpt, start, horizon, window_steps, gen, from_no
     if name == "lstm":
         return rollout_lstm(model, coder, start, horizon), start[:, -1]
     cfg = LangevinConfig(**ckpt["langevin"])
+    chain = ChainConfig(**ckpt.get("chain", {}))  # where the training chains started
     if name == "ebm_cond":
-        return rollout_steps(ebm_step(model, cfg, gen), coder, start, horizon), start[:, -1]
+        return rollout_steps(ebm_step(model, cfg, coder, chain, gen), coder, start, horizon), start[:, -1]
     if from_noise:  # the window EBM's own first window, its last k states the start
         start = sample_windows(model, coder, start.shape[0], start.shape[1] + 1, cfg, window_steps, gen)[:, 1:]
-    return rollout_window(model, coder, start, horizon, cfg, gen), start[:, -1]
+    return rollout_window(model, coder, start, horizon, cfg, chain, gen), start[:, -1]
 
 
 def figure13(table: dict, horizons, path) -> None:
@@ -125,6 +132,9 @@ def main(args) -> None:
     gen = torch.Generator().manual_seed(seed)
     coder = Coder.fit(train)  # the scale every model is scored in
     start, real = segments(test, k, horizon, cfg.start_every)  # [M, k, D], [M, H, D]
+    offsets = list(range(0, test.shape[1] - k - horizon + 1, cfg.start_every))  # segments' order: offset-major
+    where = {"test_trajectory": np.tile(np.arange(len(test)), len(offsets)),
+             "test_offset": np.repeat(np.array(offsets), len(test))}
     train_start, train_future = segments(train, k, horizon, cfg.start_every)
     scale = motion_scale(train_start[:, -1], train_future)
     pick = torch.randperm(len(train_start), generator=gen)[: len(start)]  # unconditional starts, and the data row
@@ -132,6 +142,7 @@ def main(args) -> None:
     score = lambda g, last: horizon_fd(g, last, real, start[:, -1], cfg.horizons, coder, scale)  # noqa: E731
     table = {s: {f: {} for f in FEATURES} for s in SETTINGS}
     shown = {"real": torch.cat([start[:, -1:], real], 1)}
+    arrays = {}
     for name in names:
         model, model_coder, ckpt = load_model(name)
         if ckpt["context"] != k:
@@ -143,6 +154,7 @@ def main(args) -> None:
             g, last = rollout(name, model, model_coder, ckpt, s, horizon, cfg.window_steps, gen,
                               from_noise=setting == "unconditional")
             fds = score(g, last)
+            arrays.setdefault(name, {}).update({f"{setting}_start": s.numpy(), setting: g.numpy()})
             for f in FEATURES:
                 table[setting][f][name] = fds[f]
             if setting == "conditional":
@@ -159,6 +171,11 @@ def main(args) -> None:
                        for h in cfg.horizons])
     flat = {k_: v for k_, v in section_params(params, "seed", "trajectory").items()
             if k_ == "seed" or k_.startswith(("trajectory.evaluate.", "trajectory.context", "trajectory.models"))}
+    with atomic_path(ROLLOUTS) as tmp:
+        tmp.mkdir(parents=True)
+        for name, a in arrays.items():
+            with open(tmp / f"{name}.npz", "wb") as f:
+                np.savez_compressed(f, **a, real=real.numpy(), horizons=np.array(horizon), **where)
     with stage_run("evaluate_traj", None, flat) as run:
         run.write_metrics(METRICS / "evaluate_traj.json", {**table, "n_starts": len(start),
                                                           "horizons": list(cfg.horizons)})

@@ -1,9 +1,14 @@
 """train_traj@<model>: one hand-trajectory model on the recorded training split.
 
 ebm_cond   conditional EBM E(next step | last k states), Algorithm 1 (ebm.training.Trainer):
-           Langevin in standardised step space from N(0, 1), float replay buffer, spectral norm
+           Langevin in standardised step space, chains started as ``trajectory.ebm_cond.start``
 ebm_uncond window EBM E(k+1 states), the same Algorithm 1 over window coordinates
 fc, lstm   baselines: next step by MSE regression
+
+The EBMs train as the images do (stages/train.py): stateless batches (``batch_at``), the
+divergence guard (rolls back to the last good state with a lower learning rate), and a
+resume state in ``.resume/trajectories/<model>/`` every ``resume_every`` steps, so a killed
+run started again goes on from there.
 
 Outputs: models/trajectories/<model>/model.pt (self-describing, with the state
 coder), metrics/train_traj/<model>.json, plots/train_traj/<model>.csv.
@@ -12,41 +17,67 @@ coder), metrics/train_traj/<model>.json, plots/train_traj/<model>.csv.
 from __future__ import annotations
 
 import argparse
-import math
+import hashlib
 from dataclasses import asdict
 
 import torch
 from tqdm import tqdm
 
-from ebm.training import Trainer, random_batches
-from ebm.trajectories import Coder, next_step_pairs, train_fc, train_lstm, windows
+from ebm.training import DivergenceError, DivergenceGuard, Trainer, batch_at
+from ebm.trajectories import Coder, chain_start, next_step_pairs, train_fc, train_lstm, window_starts, windows
 from stages.common.io import UserError, save_torch, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
-from stages.common.paths import METRICS, PLOTS, trajectory_model
+from stages.common.paths import METRICS, PLOTS, trajectories_dir, trajectory_model
+from stages.common.resume import ResumeDir, fingerprint
 from stages.common.tracking import stage_run
 from stages.common.trajectories import MODELS_ALL, build_model, checkpoint, load_trajectories
 
 
-def train_ebm(name, model, x, y, cfg, run) -> list[dict]:
-    """Algorithm 1 on vectors x [M, d] (labels y [M, L] or None); fresh chains from N(0, 1)."""
-    net, train_cfg, langevin_cfg, loop = cfg
-    trainer = Trainer(model, train_cfg, langevin_cfg, lambda n: torch.randn(n, x.shape[1]), quantize_buffer=False)
-    batches = random_batches(x, y, min(train_cfg.batch_size, len(x)))
-    rows = []
-    bar = tqdm(range(1, train_cfg.n_iters + 1), desc=f"train_traj@{name}", unit="it")
+def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict], list[dict], ResumeDir]:
+    """Algorithm 1 on vectors x [M, d] (labels y [M, L] or None), with the guard and resume.
+    Returns (curve rows, rollback events, the resume dir to clear once the outputs are written)."""
+    net, train_cfg, langevin_cfg, chain, guard_cfg, loop = cfg
+    batch = {}  # the current positives: the window EBM's chains start from them
+    if name == "ebm_cond":
+        init = lambda n: chain_start(chain, coder, n)  # noqa: E731
+    else:
+        init = lambda n: window_starts(chain, coder, batch["x"])  # noqa: E731
+    trainer = Trainer(model, train_cfg, langevin_cfg, init, quantize_buffer=False)
+    bs = min(train_cfg.batch_size, len(x))
+    work = ResumeDir(f"trajectories/{name}", key)
+    state = work.load()
+    start, rows, events = 0, [], []
+    if state is not None:
+        trainer.load_state_dict(state["trainer"])
+        start, rows, events = state["step"], state["rows"], state["events"]
+        print(f"train_traj@{name}: resuming from step {start} ({work.dir})")
+    guard = DivergenceGuard(trainer, guard_cfg)
+    guard.rollbacks = len(events)
+    bar = tqdm(range(start + 1, train_cfg.n_iters + 1), initial=start, total=train_cfg.n_iters,
+               desc=f"train_traj@{name}", unit="it")
     for step in bar:
-        xb, yb = next(batches)
-        stats = trainer.step(xb, yb)
-        if not all(math.isfinite(stats[k]) for k in ("loss", "e_pos", "e_neg")):
-            raise UserError(f"train_traj@{name}: training diverged at step {step} (loss {stats['loss']:.3g}); "
-                            f"lower trajectory.{name}.lr or trajectory.{name}.step_size")
+        xb, yb = batch_at(x, y, bs, step - 1, seed)
+        batch["x"] = xb
+        stats = trainer.step(xb, yb, train_cfg.lr_scale(step))
+        try:
+            event = guard.check(step, stats)
+        except DivergenceError as e:
+            raise UserError(f"train_traj@{name}: {e}; lower trajectory.{name}.lr or trajectory.{name}.step_size") from None
+        if event is not None:
+            events.append(event)
+            run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
+            tqdm.write(f"train_traj@{name}: diverged at step {step} ({event['why']}); rolled back to step "
+                       f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
+            continue
         if step % loop.log_every == 0 or step == train_cfg.n_iters:
             row = {"step": step, **{k: stats[k] for k in ("loss", "e_pos", "e_neg")}}
             rows.append(row)
             run.log_metrics({k: v for k, v in row.items() if k != "step"}, step=step)
             bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
-    return rows
+        if step % loop.resume_every == 0 and step < train_cfg.n_iters:
+            work.save({"trainer": trainer.state_dict(), "step": step, "rows": rows, "events": events})
+    return rows, events, work
 
 
 def train_regression(name, fit, cfg, run) -> list[dict]:
@@ -90,24 +121,35 @@ def main(args) -> None:
     model = build_model(name, coder.dim, k, asdict(cfg[0]))
     flat = {k_: v for k_, v in section_params(params, "seed", "trajectory").items()  # what dvc.yaml declares
             if k_ == "seed" or k_.startswith((f"trajectory.{name}.", "trajectory.context"))}
+    data_hash = hashlib.sha256((trajectories_dir() / "trajectories.npz").read_bytes()).hexdigest()
+    key = fingerprint(flat, data_hash)  # a resume state from other settings or data is discarded
     with stage_run("train_traj", name, flat) as run:
+        work, events = None, []
         if name in ("ebm_cond", "fc"):
             ctx, nxt = next_step_pairs(states, k)
             x, y = coder.steps(nxt)[:, 0], coder.context(ctx)  # next step [M, D], context [M, k*D]
             if name == "ebm_cond":
-                rows = train_ebm(name, model, x, y, cfg, run)
+                if cfg[3].space == "move":  # the authors' chain space: z[t+1] - z[t]
+                    x = coder.moves(nxt)[:, 0]
+                rows, events, work = train_ebm(name, model, x, y, coder, cfg, seed, key, run)
             else:
                 rows = train_regression(name, lambda log: train_fc(model, y, x, cfg[1], gen, log), cfg, run)
         elif name == "ebm_uncond":
-            rows = train_ebm(name, model, coder.window(windows(states, k + 1)), None, cfg, run)
+            rows, events, work = train_ebm(name, model, coder.window(windows(states, k + 1)), None, coder, cfg, seed,
+                                           key, run)
         else:  # lstm: every prefix of every trajectory predicts the step after it
             z, d = coder.states(states[:, :-1]), coder.steps(states)
             rows = train_regression(name, lambda log: train_lstm(model, z, d, cfg[1], gen, log), cfg, run)
-        extra = {"langevin": asdict(cfg[2])} if name.startswith("ebm") else {}  # rollouts sample as training did
+        # rollouts sample as training did: the same Langevin settings and chain starts
+        extra = {"langevin": asdict(cfg[2]), "chain": asdict(cfg[3])} if name.startswith("ebm") else {}
         save_torch(trajectory_model(name) / "model.pt", checkpoint(name, model, coder, k, cfg[0], extra))
         write_csv(PLOTS / "train_traj" / f"{name}.csv", rows)
         final = {k_: v for k_, v in rows[-1].items() if k_ != "step"}
-        run.write_metrics(METRICS / "train_traj" / f"{name}.json", {f"final_{k_}": v for k_, v in final.items()})
+        extra_metrics = {"rollbacks": len(events)} if name.startswith("ebm") else {}
+        run.write_metrics(METRICS / "train_traj" / f"{name}.json",
+                          {**{f"final_{k_}": v for k_, v in final.items()}, **extra_metrics})
+        if work is not None:
+            work.clear()  # finished: the outputs are written
     print(f"train_traj@{name}: " + ", ".join(f"{k_}={v:.4g}" for k_, v in final.items())
           + f" -> {trajectory_model(name)}")
 

@@ -13,7 +13,7 @@ import yaml
 from torch import nn
 
 from ebm.sampling import LangevinConfig
-from ebm.trajectories import (STATE_DIM, Coder, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor,
+from ebm.trajectories import (STATE_DIM, ChainConfig, Coder, chain_start, window_starts, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor,
                               RecordConfig,
                               RegressionConfig, ebm_step, fc_step, horizon_fd, motion_scale, next_step_pairs,
                               record, rollout_lstm, rollout_steps, rollout_window, segments, train_fc, train_lstm,
@@ -47,8 +47,10 @@ def test_recording_two_short_trajectories_with_the_real_simulator(two):
 
 
 def test_recording_is_fixed_by_the_seed(two):
-    again = record(RecordConfig(n_trajectories=2, length=8, test_fraction=0.5), GaitConfig(), seed=3)
+    # two workers recorded ``two``; one process gives the same arrays
+    again = record(RecordConfig(n_trajectories=2, length=8, test_fraction=0.5, workers=1), GaitConfig(), seed=3)
     np.testing.assert_array_equal(again["train_states"], two["train_states"])
+    np.testing.assert_array_equal(again["test_actions"], two["test_actions"])
     other = record(RecordConfig(n_trajectories=1, length=8, test_fraction=0.0), GaitConfig(), seed=4)
     assert not np.allclose(other["train_states"][0], two["train_states"][0])
 
@@ -107,11 +109,39 @@ def test_ebm_rollout_samples_the_energy_minimum_of_each_step():
     start = torch.zeros(4, k, d)
     cfg = LangevinConfig(n_steps=60, step_size=0.2, noise_std=0.0, grad_clip=0.0, clamp=False)
     # each step's minimum is the first context state itself: the trajectory stays at zero ...
-    out = rollout_steps(ebm_step(Quadratic(d), cfg), coder, start, 3)
+    out = rollout_steps(ebm_step(Quadratic(d), cfg, coder), coder, start, 3)
     assert out.shape == (4, 3, d) and out.abs().max() < 1e-3
     # ... and a constant step of 1 moves it by 1 each step
-    out = rollout_steps(ebm_step(Quadratic(d, torch.ones(d)), cfg), coder, start, 3)
+    out = rollout_steps(ebm_step(Quadratic(d, torch.ones(d)), cfg, coder), coder, start, 3)
     torch.testing.assert_close(out[:, :, 0], torch.tensor([1.0, 2.0, 3.0]).expand(4, 3), atol=1e-3, rtol=0)
+
+
+def test_chain_starts_noise_and_past():
+    d = 3
+    coder = Coder(torch.zeros(d), torch.full((d,), 2.0), torch.full((d,), 0.5), torch.full((d,), 0.25))
+    gen = torch.Generator().manual_seed(0)
+    noise = chain_start(ChainConfig(start="noise"), coder, 2000, gen)
+    assert abs(noise.std().item() - 1) < 0.05
+    # past, in state units ("move"): U(-0.3, 0.3) around "stay where the hand is"
+    move = chain_start(ChainConfig(space="move", start="past", start_scale=0.3), coder, 2000, gen)
+    assert move.abs().max() <= 0.3 and move.abs().max() > 0.29
+    # past, in step units: around the step of a zero displacement, (0 - 0.5) / 0.25 = -2
+    step = chain_start(ChainConfig(space="step", start="past", start_scale=0.3), coder, 2000, gen)
+    assert (step + 2).abs().max() <= 0.3 + 1e-6
+    torch.testing.assert_close(coder.advance(torch.zeros(1, d), coder.move_to_step(torch.ones(1, d))),
+                               torch.full((1, d), 2.0))  # a move of 1 in state units is one state sd
+    torch.testing.assert_close(coder.step_to_move(coder.move_to_step(move)), move, atol=1e-5, rtol=0)
+
+
+def test_window_chains_start_from_the_real_window_or_noise():
+    d, w = 2, 3
+    coder = Coder(torch.zeros(d), torch.ones(d), torch.zeros(d), torch.ones(d))
+    x = torch.full((400, w * d), 5.0)
+    x0 = window_starts(ChainConfig(start="past", start_scale=0.1), coder, x, torch.Generator().manual_seed(0))
+    assert torch.equal(x0[:, : -d], x[:, : -d]) and x0[:, -d:].abs().max() <= 0.1  # only the newest step replaced
+    mixed = window_starts(ChainConfig(noise_share=0.5), coder, x, torch.Generator().manual_seed(0))
+    fresh = (mixed[:, 0] != 5.0).float().mean().item()
+    assert 0.4 < fresh < 0.6  # about half the chains are whole windows from noise
 
 
 def test_window_rollout_inpaints_only_the_newest_step():
@@ -242,6 +272,15 @@ def test_the_stages_record_train_and_evaluate_every_model(workspace, monkeypatch
             table = m[setting][feature]
             assert set(table) == {"ebm_cond", "ebm_uncond", "fc", "lstm", "static", "data"}
             assert all(set(v) == {"h1", "h2"} and all(np.isfinite(list(v.values()))) for v in table.values())
+    for name in ("ebm_cond", "ebm_uncond", "fc", "lstm"):  # every model's rollouts, as arrays
+        with np.load(workspace / f"data/rollouts/{name}.npz") as z:
+            assert z["conditional"].shape[1:] == (2, STATE_DIM) and z["conditional_start"].shape[1:] == (2, STATE_DIM)
+            assert z["real"].shape == (len(z["test_trajectory"]), 2, STATE_DIM) and int(z["horizons"]) == 2
+            assert np.isfinite(z["conditional"]).all() and np.isfinite(z["unconditional"]).all()
+            test = np.load(workspace / "data/trajectories/trajectories.npz")["test_states"]
+            i, o = z["test_trajectory"][0], z["test_offset"][0]
+            np.testing.assert_array_equal(z["conditional_start"][0], test[i, o : o + 2])  # a held-out start
+    assert not (workspace / ".resume/trajectories").exists() or not any((workspace / ".resume/trajectories").iterdir())
     csv = (workspace / "plots/evaluate_traj/conditional_motion.csv").read_text().splitlines()
     assert csv[0] == "horizon,ebm_cond,ebm_uncond,fc,lstm,static,data" and len(csv) == 3
     assert (workspace / "plots/images/evaluate_traj/figure13.png").stat().st_size > 1000
@@ -270,3 +309,34 @@ def test_record_reruns_only_on_its_own_params_and_code():
         stage = stages[name].get("do", stages[name])
         assert "data/trajectories" in stage["deps"]
         assert not any(str(p).startswith("record") for p in stage["params"])
+
+
+def test_a_killed_ebm_training_resumes_where_it_stopped(tmp_path, workspace, monkeypatch, capsys):
+    """train_traj@ebm_cond goes through the shared Algorithm 1 pieces: killed after its resume state
+    at step 2, it starts again from there and ends with the weights of an uninterrupted run."""
+    from ebm.training import Trainer
+
+    (tmp_path / "data").symlink_to(workspace / "data")
+    params_with(tmp_path, lambda p: (tiny(p), p["trajectory"]["ebm_cond"].update(n_iters=4, resume_every=2)))
+    run_stage(tmp_path, "train_traj", monkeypatch, model="ebm_cond")
+    whole = torch.load(tmp_path / "models/trajectories/ebm_cond/model.pt")["model"]
+    assert not (tmp_path / ".resume/trajectories/ebm_cond").exists()  # cleared once the outputs are written
+    step, calls = Trainer.step, []
+
+    def killed_at_3(self, *a, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return step(self, *a, **kw)
+
+    monkeypatch.setattr(Trainer, "step", killed_at_3)
+    with pytest.raises(KeyboardInterrupt):
+        run_stage(tmp_path, "train_traj", monkeypatch, model="ebm_cond")
+    assert (tmp_path / ".resume/trajectories/ebm_cond/state.pt").exists()
+    monkeypatch.setattr(Trainer, "step", step)
+    capsys.readouterr()
+    run_stage(tmp_path, "train_traj", monkeypatch, model="ebm_cond")
+    assert "resuming from step 2" in capsys.readouterr().out
+    resumed = torch.load(tmp_path / "models/trajectories/ebm_cond/model.pt")["model"]
+    for k in whole:
+        torch.testing.assert_close(resumed[k], whole[k], atol=0, rtol=0)

@@ -46,6 +46,18 @@ class Coder:
         """Standardised steps between consecutive states: [..., L, D] -> [..., L-1, D]."""
         return (s[..., 1:, :] - s[..., :-1, :] - self.step_mean) / self.step_std
 
+    def moves(self, s: torch.Tensor) -> torch.Tensor:
+        """Steps between consecutive states in *state* units (z[t+1] - z[t], the authors' chain
+        space): [..., L, D] -> [..., L-1, D]. A move of 0 is "stay at the last state"."""
+        return (s[..., 1:, :] - s[..., :-1, :]) / self.state_std
+
+    def move_to_step(self, m: torch.Tensor) -> torch.Tensor:
+        """A move in state units -> the standardised step ``d`` of the same displacement."""
+        return (m * self.state_std - self.step_mean) / self.step_std
+
+    def step_to_move(self, d: torch.Tensor) -> torch.Tensor:
+        return (d * self.step_std + self.step_mean) / self.state_std
+
     def advance(self, s: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
         """The state after ``s`` [B, D] given a standardised step ``d`` [B, D]."""
         return s + d * self.step_std + self.step_mean

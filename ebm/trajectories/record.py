@@ -29,6 +29,7 @@ class RecordConfig:
     n_trajectories: int = field(default=300, metadata=gt(0))
     length: int = field(default=40, metadata=gt(0))  # actions per trajectory; states = length + 1
     test_fraction: float = field(default=0.1, metadata=between(0, 0.9))
+    workers: int = field(default=2, metadata=gt(0))  # processes recording in parallel (the arrays do not depend on it)
 
 
 def make_env(env_id: str, max_steps: int):
@@ -71,17 +72,52 @@ def record_one(env, gait_cfg: GaitConfig, length: int, seed: int, index: int) ->
     return {"states": states, "actions": actions, "random": random}
 
 
+_WORKER_ENV = None  # a worker process's own env (multiprocessing initializer)
+
+
+def _start_worker(env_id: str, length: int) -> None:
+    global _WORKER_ENV
+    _WORKER_ENV = make_env(env_id, length)
+
+
+def _record_chunk(args) -> tuple[list[dict[str, np.ndarray]], list[str]]:
+    """In a worker: the trajectories ``indices`` with the worker's env."""
+    gait_cfg, length, seed, indices = args
+    return [record_one(_WORKER_ENV, gait_cfg, length, seed, i) for i in indices], state_names(_WORKER_ENV)
+
+
 def record(cfg: RecordConfig, gait_cfg: GaitConfig, seed: int,
            progress: Callable[[range], range] = lambda r: r) -> dict[str, np.ndarray]:
-    """All trajectories, split 90/10 (fixed by seed): train_/test_ states, actions, random."""
-    env = make_env(cfg.env_id, cfg.length)
-    try:
-        runs = [record_one(env, gait_cfg, cfg.length, seed, i) for i in progress(range(cfg.n_trajectories))]
-        names = state_names(env)
-    finally:
-        env.close()
-    n_test = int(round(cfg.n_trajectories * cfg.test_fraction))
-    perm = np.random.default_rng(seed).permutation(cfg.n_trajectories)
+    """All trajectories, split 90/10 (fixed by seed): train_/test_ states, actions, random.
+
+    With ``cfg.workers`` > 1 the trajectories are recorded by that many processes, in chunks;
+    each trajectory depends only on (seed, index), so the arrays are the same for any number."""
+    n = cfg.n_trajectories
+    workers = min(cfg.workers, n)
+    if workers <= 1:
+        env = make_env(cfg.env_id, cfg.length)
+        try:
+            runs = [record_one(env, gait_cfg, cfg.length, seed, i) for i in progress(range(n))]
+            names = state_names(env)
+        finally:
+            env.close()
+    else:
+        import multiprocessing as mp
+
+        chunk = max(1, min(25, -(-n // (4 * workers))))
+        jobs = [(gait_cfg, cfg.length, seed, list(range(i, min(i + chunk, n)))) for i in range(0, n, chunk)]
+        runs = []
+        # spawn: a fresh interpreter per worker (MuJoCo's GL and torch's threads do not survive a fork)
+        with mp.get_context("spawn").Pool(workers, _start_worker, (cfg.env_id, cfg.length)) as pool:
+            done = pool.imap(_record_chunk, jobs)  # in order: trajectory i is runs[i]
+            bar = iter(progress(range(n)))
+            for part, names in done:
+                runs += part
+                for _ in part:
+                    next(bar, None)
+            next(bar, None)  # close the bar
+    n_test = int(round(n * cfg.test_fraction))
+    perm = np.random.default_rng(seed).permutation(n)
     split = {"test": np.sort(perm[:n_test]), "train": np.sort(perm[n_test:])}
     out = {"state_names": np.array(names)}
     for name, idx in split.items():

@@ -4,20 +4,75 @@ Every rollout function returns the generated states [B, H, D] after the start,
 in raw state units. The EBMs sample each next step by Langevin (repeated
 Langevin sampling, as the paper rolls out its trajectory EBM); the baselines
 apply their regression.
+
+Where a chain starts (``ChainConfig``), the same for training negatives and
+rollouts: ``past`` (the authors', model_based_planning_ebm ``type='past'``) puts
+the new state at the last known one plus U(-scale, scale) in standardised state
+units, so each step's chain only has to find the move from where the hand is;
+``noise`` starts the new step from N(0, 1) in the model's coordinates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from torch import nn
 
+from ebm.config import between, ge
 from ebm.sampling import LangevinConfig, langevin
 from ebm.trajectories.data import Coder
 from ebm.trajectories.models import FCPredictor, LSTMPredictor
 
 StepFn = Callable[[torch.Tensor], torch.Tensor]  # context [B, k*D] -> standardised next step [B, D]
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    # the conditional EBM's variable: "move" = z[t+1] - z[t] in state units (the authors' space, up to
+    # a translation by the context), "step" = the step standardised by its own spread (d)
+    space: Literal["step", "move"] = "step"
+    start: Literal["noise", "past"] = "noise"
+    start_scale: float = field(default=0.3, metadata=ge(0))  # past: U(-scale, scale) around the last state,
+    # in the chain's units (move: state units, as the authors; step: units of each coordinate's step spread)
+    noise_share: float = field(default=0.0, metadata=between(0, 1))  # window EBM training: chains over the
+    # whole window from N(0, 1) (what unconditional generation starts from); the rest start at a real window
+    # whose newest state is replaced by the past start
+
+
+def past_moves(n: int, dim: int, scale: float, generator=None) -> torch.Tensor:
+    """The past start as a move in state units: U(-scale, scale) [n, dim]."""
+    return (2 * torch.rand(n, dim, generator=generator) - 1) * scale
+
+
+def chain_start(chain: ChainConfig, coder: Coder, n: int, generator=None) -> torch.Tensor:
+    """Start states [n, D] of the conditional EBM's chains, in its own space (``chain.space``)."""
+    if chain.start == "noise":
+        return torch.randn(n, coder.dim, generator=generator)
+    u = past_moves(n, coder.dim, chain.start_scale, generator)
+    return u if chain.space == "move" else coder.move_to_step(torch.zeros(coder.dim)) + u
+
+
+def newest_step_start(chain: ChainConfig, coder: Coder, n: int, generator=None) -> torch.Tensor:
+    """The window EBM's newest step [n, D] (standardised step coordinates) at the start of a chain."""
+    if chain.start == "noise":
+        return torch.randn(n, coder.dim, generator=generator)
+    return coder.move_to_step(torch.zeros(coder.dim)) + past_moves(n, coder.dim, chain.start_scale, generator)
+
+
+def window_starts(chain: ChainConfig, coder: Coder, x_pos: torch.Tensor, generator=None) -> torch.Tensor:
+    """Training chains of the window EBM from a batch of real windows [B, w*D]: a share
+    ``noise_share`` from N(0, 1) (whole windows), the rest the real window with its newest step
+    replaced by ``newest_step_start``."""
+    b, d = x_pos.shape[0], coder.dim
+    x0 = x_pos.clone()
+    x0[:, -d:] = newest_step_start(chain, coder, b, generator)
+    if chain.noise_share > 0:
+        fresh = torch.rand(b, generator=generator) < chain.noise_share
+        x0[fresh] = torch.randn(int(fresh.sum()), x_pos.shape[1], generator=generator)
+    return x0
 
 
 def rollout_steps(step: StepFn, coder: Coder, start: torch.Tensor, horizon: int) -> torch.Tensor:
@@ -30,11 +85,14 @@ def rollout_steps(step: StepFn, coder: Coder, start: torch.Tensor, horizon: int)
     return torch.stack(out, 1)
 
 
-def ebm_step(model: nn.Module, cfg: LangevinConfig, generator: torch.Generator | None = None) -> StepFn:
-    """The conditional EBM's next step: Langevin from N(0, 1) (the training chains' fresh start)."""
+def ebm_step(model: nn.Module, cfg: LangevinConfig, coder: Coder, chain: ChainConfig = ChainConfig(),
+             generator: torch.Generator | None = None) -> StepFn:
+    """The conditional EBM's next step (returned as the standardised step d): a Langevin chain
+    started as the training chains were (``chain_start``)."""
     def step(context: torch.Tensor) -> torch.Tensor:
-        x0 = torch.randn(context.shape[0], model.layers[0].in_features, generator=generator)
-        return langevin(lambda x: model(x, context), x0, cfg, models=(model,), generator=generator)
+        x0 = chain_start(chain, coder, context.shape[0], generator)
+        x = langevin(lambda x: model(x, context), x0, cfg, models=(model,), generator=generator)
+        return coder.move_to_step(x) if chain.space == "move" else x
     return step
 
 
@@ -58,17 +116,17 @@ def rollout_lstm(model: LSTMPredictor, coder: Coder, start: torch.Tensor, horizo
 
 
 def rollout_window(model: nn.Module, coder: Coder, start: torch.Tensor, horizon: int, cfg: LangevinConfig,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+                   chain: ChainConfig = ChainConfig(), generator: torch.Generator | None = None) -> torch.Tensor:
     """The window EBM extends a trajectory by inpainting: the first w-1 states of its window are
-    the last w-1 generated ones (held fixed by the mask), only the new step moves. start [B, w-1, D]."""
+    the last w-1 generated ones (held fixed by the mask), only the new step moves, from
+    ``newest_step_start``. start [B, w-1, D]."""
     b, w, d = start.shape[0], start.shape[1] + 1, coder.dim
     mask = torch.zeros(w * d)
     mask[-d:] = 1  # only the last step moves
     states, out = start, []
     for _ in range(horizon):
-        known = coder.window(torch.cat([states, states[:, -1:]], 1))  # last step 0 in raw units: a placeholder
-        fresh = torch.randn(b, w * d, generator=generator)
-        x0 = torch.where(mask.bool(), fresh, known)
+        x0 = coder.window(torch.cat([states, states[:, -1:]], 1))  # the newest step: a placeholder ...
+        x0[:, -d:] = newest_step_start(chain, coder, b, generator)  # ... replaced by the chain's start
         x = langevin(model, x0, cfg, models=(model,), mask=mask, generator=generator)
         nxt = coder.unwindow(x, w)[:, -1]
         out.append(nxt)

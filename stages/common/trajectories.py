@@ -12,9 +12,9 @@ from torch import nn
 
 from ebm.config import ConfigError, between, build, ge, gt
 from ebm.sampling import LangevinConfig
-from ebm.trajectories import (Coder, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor, NetConfig, RecordConfig,
+from ebm.trajectories import (ChainConfig, Coder, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor, NetConfig, RecordConfig,
                               RegressionConfig, conditional_energy, window_energy)
-from ebm.training import TrainConfig
+from ebm.training import GuardConfig, TrainConfig
 from stages.common.io import UserError, load_npz, load_torch
 from stages.common.paths import trajectories_dir, trajectory_model
 
@@ -43,8 +43,13 @@ class LoopParams:
 
 
 @dataclass(frozen=True)
+class EBMLoopParams(LoopParams):
+    resume_every: int = field(default=100, metadata=gt(0))  # resume state written this often
+
+
+@dataclass(frozen=True)
 class EvalParams:
-    horizons: tuple[int, ...] = (1, 2, 5, 10, 20)
+    horizons: tuple[int, ...] = (1, 2, 5, 10, 20, 40)
     start_every: int = field(default=4, metadata=gt(0))  # rollouts start every this many steps of a trajectory
     window_steps: int = field(default=20, metadata=gt(0))  # Langevin steps of the window EBM's first window
     samples: int = field(default=1, metadata=between(1, 100))  # EBM rollouts per start
@@ -63,10 +68,11 @@ def check_record(v, p):
 def _ebm(v, p):
     from stages.common.params import build_split
 
-    net, train, langevin, loop = build_split(v, p, NetConfig, TrainConfig, LangevinConfig, LoopParams)
+    net, train, langevin, chain, guard, loop = build_split(v, p, NetConfig, TrainConfig, LangevinConfig, ChainConfig,
+                                                           GuardConfig, EBMLoopParams)
     if langevin.clamp:
         raise ConfigError(f"{p}clamp = true: trajectory states are standardised, not in [0, 1]; set it false")
-    return net, train, langevin, loop
+    return net, train, langevin, chain, guard, loop
 
 
 def _fc(v, p):
