@@ -56,3 +56,35 @@ def test_mask_moves_only_the_masked_part():
     x = langevin(lambda z: z.flatten(1).sum(1), x0, LangevinConfig(n_steps=3), mask=mask)
     assert torch.equal(x[..., :4, :], x0[..., :4, :])
     assert not torch.equal(x[..., 4:, :], x0[..., 4:, :])
+
+
+class Quadratic(torch.nn.Module):
+    """E(x) = a * |x - c|^2 per sample: its Langevin chains settle at c."""
+
+    def __init__(self, a: float, c: float):
+        super().__init__()
+        self.a, self.c = a, c
+
+    def forward(self, x, y=None):
+        return self.a * ((x - self.c) ** 2).flatten(1).sum(1)
+
+
+def test_ensemble_modes_rotate_sum_and_mean():
+    from ebm.sampling import PersistentConfig, persistent_sample
+
+    models = [Quadratic(1.0, 0.2), Quadratic(1.0, 0.6)]
+    lcfg = LangevinConfig(n_steps=40, step_size=0.05, noise_std=0.0, grad_clip=0.0, clamp=False)
+    out = {}
+    for mode in ("rotate", "sum", "mean"):
+        cfg = PersistentConfig(n_chains=8, rounds=4, reset_prob=0.0, relabel_prob=0.0, settle_rounds=0,
+                               ensemble_mode=mode)
+        out[mode], _ = persistent_sample(models, lambda n: torch.zeros(n, 1, 2, 2), None, 0, lcfg, cfg)
+    # sum and mean share their minimum (the mean of the centres) but sum moves twice as fast
+    assert torch.allclose(out["mean"], torch.full_like(out["mean"], 0.4), atol=1e-3)
+    assert torch.allclose(out["sum"], torch.full_like(out["sum"], 0.4), atol=1e-3)
+    # rotate ends under the last model in turn (round 3 -> models[1]), near its centre
+    assert torch.allclose(out["rotate"], torch.full_like(out["rotate"], 0.6), atol=2e-2)
+    sum_grad = torch.autograd.functional.jacobian(lambda z: sum(m(z) for m in models).sum(), torch.zeros(1, 1, 2, 2))
+    from ebm.sampling.persistent import mean_energy
+    mean_grad = torch.autograd.functional.jacobian(lambda z: mean_energy(models)(z, None).sum(), torch.zeros(1, 1, 2, 2))
+    assert torch.allclose(sum_grad, 2 * mean_grad)

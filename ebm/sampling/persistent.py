@@ -6,8 +6,10 @@ and (conditional models) takes a new random label with probability
 ``relabel_prob``; both stop for the last ``settle_rounds`` rounds.
 
 With several models (a historical ensemble) each round uses the next model in
-turn, as the original does (``rotate``), or all of them at once through the sum
-of their energies (``sum``).
+turn, as the original does (``rotate``), or all of them at once: through the sum
+of their energies (``sum``, a product of experts, K times colder than one model)
+or their mean (``mean``, the same temperature as one model, so the Langevin step
+and gradient clip keep their meaning).
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ class PersistentConfig:
     reset_prob: float = field(default=0.01, metadata=between(0, 1))
     relabel_prob: float = field(default=0.1, metadata=between(0, 1))
     settle_rounds: int = field(default=5, metadata=ge(0))
-    ensemble_mode: Literal["rotate", "sum"] = "rotate"
+    ensemble_mode: Literal["rotate", "sum", "mean"] = "rotate"
 
 
 def sum_energy(models: Sequence[nn.Module]) -> LabelledEnergy:
     return lambda x, y: sum(m(x, y) for m in models)
+
+
+def mean_energy(models: Sequence[nn.Module]) -> LabelledEnergy:
+    return lambda x, y: sum(m(x, y) for m in models) / len(models)
 
 
 def persistent_sample(
@@ -69,8 +75,8 @@ def persistent_sample(
             if y is not None and n_classes > 0:
                 relabel = torch.rand(n, generator=generator, device=x.device) < cfg.relabel_prob
                 y = torch.where(relabel, torch.randint(0, n_classes, (n,), generator=generator, device=x.device), y)
-        chosen = models if cfg.ensemble_mode == "sum" else [models[r % len(models)]]
-        energy = sum_energy(chosen)
+        chosen = [models[r % len(models)]] if cfg.ensemble_mode == "rotate" else models
+        energy = mean_energy(chosen) if cfg.ensemble_mode == "mean" else sum_energy(chosen)
         x = langevin(lambda z: energy(z, y), x, langevin_cfg, models=tuple(chosen), generator=generator)
         if progress is not None:
             progress(r + 1)
