@@ -52,3 +52,35 @@ def test_metrics_file_is_tracked_parses_and_matches_the_lock(stage, path):
     assert path in locked, f"dvc.lock has no entry for {path} (stage {stage})"
     assert hashlib.md5((ROOT / path).read_bytes()).hexdigest() == locked[path], \
         f"{path} differs from what dvc.lock records: commit the results of one full `dvc repro`"
+
+
+def dvc_json(*args) -> object:
+    r = subprocess.run(["dvc", *args, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout or "{}")
+
+
+def test_dvc_metrics_show_prints_every_declared_file():
+    shown = dvc_json("metrics", "show")
+    files = next(iter(shown.values()))["data"] if shown and "data" in next(iter(shown.values())) else {}
+    for _, path in METRICS:
+        assert "data" in files.get(path, {}), f"`dvc metrics show` has no values for {path}: {files.get(path)}"
+
+
+def test_dvc_status_names_no_stage_whose_code_params_or_inputs_changed():
+    """Only cached outputs may be absent (a fresh clone has no DVC cache); nothing the results came from moved."""
+    stale = {}
+    for stage, changes in dvc_json("status").items():
+        for change in changes:
+            if isinstance(change, str):  # "changed checksum", "always changed", ...
+                stale.setdefault(stage, []).append(change)
+            elif isinstance(change, dict):
+                if change.get("changed command"):
+                    stale.setdefault(stage, []).append("changed command")
+                for path, what in (change.get("changed deps") or {}).items():
+                    if what != "deleted":  # an upstream cached output absent on a fresh clone is fine
+                        stale.setdefault(stage, []).append({path: what})
+                for path, what in (change.get("changed outs") or {}).items():
+                    if path.startswith(("metrics/", "plots/", "report/index.md")):  # committed results
+                        stale.setdefault(stage, []).append({path: what})
+    assert not stale, f"committed results do not match the committed code/params/inputs: {stale}"

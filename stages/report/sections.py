@@ -216,10 +216,16 @@ def continual() -> list[tuple]:
         v = methods.get(name, {})
         mean = v.get("acc_mean") if isinstance(v, dict) else v  # stages/continual.py writes percent
         std = v.get("acc_std") if isinstance(v, dict) else None
-        rows.append([name, mean, std, PAPER_CONTINUAL.get(name)])
+        err = [v.get(k) if isinstance(v, dict) else None
+               for k in ("err_old_as_new", "err_new_as_old", "dominant_error")]
+        rows.append([name, mean, std, PAPER_CONTINUAL.get(name), *err])
     b += [("p", "Accuracy (%) on all 10 classes after the last task. Paper: split MNIST, 10 seeds (EWC/SI/MAS/LwF "
-                "numbers from Hsu et al. 2018). Ours: split 8x8 digits, the seeds in params."),
-          ("table", ["method", "ours mean", "ours std", "paper (split MNIST)"], rows)]
+                "numbers from Hsu et al. 2018). Ours: split 8x8 digits, the seeds in params. ebm_joint and "
+                "mlp_joint are the ceilings: the same models trained on all 10 classes at once. Errors (% of test "
+                "images): an old task's image given a later task's label, or a later task's image given an "
+                "earlier task's label. The heat map gives the accuracy on every task after each task."),
+          ("table", ["method", "ours mean", "ours std", "paper (split MNIST)", "old as new", "new as old",
+                     "dominant error"], rows)]
     extra = {k: v for k, v in m.items() if k != "methods"}
     if extra:
         b += metrics_table(extra)
