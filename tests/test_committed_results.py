@@ -43,6 +43,16 @@ def test_every_metric_and_plot_is_kept_in_git_not_the_dvc_cache():
     assert METRICS, "dvc.yaml declares no metrics"
 
 
+PLOTS = [(stage, path) for stage, path, metric in RESULTS if not metric]
+
+
+@pytest.mark.parametrize("stage,path", PLOTS, ids=[p for _, p in PLOTS])
+def test_plot_output_is_tracked_by_git(stage, path):
+    """Curves and figures travel with the clone: a file is tracked, a folder has tracked files."""
+    tracked = path in TRACKED or any(f.startswith(path.rstrip("/") + "/") for f in TRACKED)
+    assert tracked, f"{path} ({stage}) is not in git (a stale .gitignore from when it was DVC-cached?)"
+
+
 @pytest.mark.parametrize("stage,path", METRICS, ids=[p for _, p in METRICS])
 def test_metrics_file_is_tracked_parses_and_matches_the_lock(stage, path):
     assert path in TRACKED, f"{path} is not committed to git"
