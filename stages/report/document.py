@@ -53,6 +53,10 @@ def to_markdown(blocks: list[tuple], page_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def num(v) -> str:
+    return " class='n'" if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
+
+
 def html_cell(v) -> str:
     if isinstance(v, tuple) and v and v[0] == "link":
         return f"<a href='#{html.escape(v[2])}'>{html.escape(v[1])}</a>"
@@ -60,8 +64,8 @@ def html_cell(v) -> str:
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}
-table{border-collapse:collapse;margin:0.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%;image-rendering:pixelated}
+table{border-collapse:collapse;margin:0.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}td.n{text-align:right}
+th{background:#f3f3f3}img{max-width:100%;image-rendering:pixelated}
 figure{margin:0.5em 0 1.5em}figcaption{color:#555;font-size:0.9em}pre{background:#f6f6f6;padding:0.6em;overflow:auto}"""
 
 
@@ -77,7 +81,7 @@ def to_html(blocks: list[tuple], title: str) -> str:
             parts.append(f"<p>{html.escape(b[1])}</p>")
         elif kind == "table":
             head = "".join(f"<th>{html.escape(h)}</th>" for h in b[1])
-            body = "".join("<tr>" + "".join(f"<td>{html_cell(c)}</td>" for c in row) + "</tr>" for row in b[2])
+            body = "".join("<tr>" + "".join(f"<td{num(c)}>{html_cell(c)}</td>" for c in row) + "</tr>" for row in b[2])
             parts.append(f"<table><tr>{head}</tr>{body}</table>")
         elif kind == "img":
             data = base64.b64encode(Path(b[1]).read_bytes()).decode()

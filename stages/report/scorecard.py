@@ -170,7 +170,7 @@ def crossproduct(m: Metrics):
         return "–", NOT_RUN
     rows = {k: v for k, v in d.items() if isinstance(v, dict) and "mse_ebm" in v}
     ok = all(v["mse_ebm"] < v["mse_baseline_unseen"] for v in rows.values())
-    return "; ".join(f"{k.replace('_', 'x')}: EBM {v['mse_ebm']:.3f} vs generator {v['mse_baseline_unseen']:.3f}"
+    return "; ".join(f"{k.replace('_', ' x ')}: EBM {v['mse_ebm']:.3f} vs generator {v['mse_baseline_unseen']:.3f}"
                      for k, v in rows.items()), verdict(ok and bool(rows))
 
 
