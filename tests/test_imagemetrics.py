@@ -124,7 +124,7 @@ def test_inception_weights_missing_file_or_network_fail_with_one_line(tmp_path, 
     with pytest.raises(UserError, match="fid.inception_weights = '.*nope.pth': no such file"):
         inception_network(str(tmp_path / "nope.pth"))
     (tmp_path / "bad.pth").write_bytes(b"junk")
-    with pytest.raises(UserError, match="bad.pth: not the Inception weights"):
+    with pytest.raises(UserError, match="bad.pth: refused as Inception weights"):  # checked before torch-fidelity unpickles
         inception_network(str(tmp_path / "bad.pth"))
     from torch_fidelity import feature_extractor_inceptionv3 as fe
 
