@@ -18,15 +18,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def declared_results():
+def pipeline_outputs() -> list[tuple[str, object]]:
+    """(stage, output) for every output dvc.yaml declares, read once for the module."""
     from dvc.repo import Repo
 
     with Repo(str(ROOT)) as repo:
-        return [(s.addressing, o.def_path, bool(o.metric)) for s in repo.index.stages for o in s.outs
-                if (o.metric or o.plot) and not o.use_cache]
+        return [(s.addressing, o) for s in repo.index.stages for o in s.outs]
 
 
-RESULTS = declared_results()
+OUTPUTS = pipeline_outputs()
+RESULTS = [(stage, o.def_path, bool(o.metric)) for stage, o in OUTPUTS if (o.metric or o.plot) and not o.use_cache]
 METRICS = [(stage, path) for stage, path, metric in RESULTS if metric]
 LOCK = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
 TRACKED = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
@@ -34,11 +35,8 @@ TRACKED = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True,
 
 
 def test_every_metric_and_plot_is_kept_in_git_not_the_dvc_cache():
-    from dvc.repo import Repo
-
-    with Repo(str(ROOT)) as repo:
-        cached = [o.def_path for s in repo.index.stages for o in s.outs
-                  if o.use_cache and (o.def_path.startswith(("metrics/", "plots/")) or o.metric or o.plot)]
+    cached = [o.def_path for _, o in OUTPUTS
+              if o.use_cache and (o.def_path.startswith(("metrics/", "plots/")) or o.metric or o.plot)]
     assert not cached, f"results in the DVC cache, invisible on a fresh clone: {cached}"
     assert METRICS, "dvc.yaml declares no metrics"
 
@@ -77,13 +75,6 @@ def test_dvc_metrics_show_prints_every_declared_file():
         assert "data" in files.get(path, {}), f"`dvc metrics show` has no values for {path}: {files.get(path)}"
 
 
-def cached_outputs() -> list[str]:
-    from dvc.repo import Repo
-
-    with Repo(str(ROOT)) as repo:
-        return [o.def_path.rstrip("/") for s in repo.index.stages for o in s.outs if o.use_cache]
-
-
 def produced(dep: str, outs: list[str]) -> bool:
     """A dep that is a cached output of a stage, or a folder holding such outputs."""
     return any(o == dep or o.startswith(dep.rstrip("/") + "/") for o in outs)
@@ -91,7 +82,7 @@ def produced(dep: str, outs: list[str]) -> bool:
 
 def test_dvc_status_names_no_stage_whose_code_params_or_inputs_changed():
     """Only cached outputs may be absent (a fresh clone has no DVC cache); nothing the results came from moved."""
-    outs = cached_outputs()
+    outs = [o.def_path.rstrip("/") for _, o in OUTPUTS if o.use_cache]
     stale = {}
     for stage, changes in dvc_json("status").items():
         for change in changes:

@@ -29,9 +29,7 @@ def module_file(name: str) -> Path | None:
 
 def imported_modules(path: Path, name: str) -> set[str]:
     """Project modules `path` imports anywhere (functions included), with their parent packages."""
-    package = name if path.name in ("__init__.py", "__main__.py") else name.rpartition(".")[0]
-    if path.name == "__main__.py":
-        package = name.rpartition(".")[0]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]  # what `from .x` is relative to
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -56,23 +54,15 @@ def imported_modules(path: Path, name: str) -> set[str]:
 
 
 def code_files(entry: str) -> set[str]:
-    seen, todo = set(), [entry]
-    main = ROOT.joinpath(*entry.split(".")) / "__main__.py"
-    if main.is_file():
-        todo.append(f"{entry}.__main__")
+    """The files of `entry` (a module, or a package run by its __main__) and of every project module it reaches."""
+    seen, files, todo = set(), set(), [entry, f"{entry}.__main__"]
     while todo:
         name = todo.pop()
-        if name in seen:
+        if name in seen or (path := module_file(name)) is None:
             continue
         seen.add(name)
-        path = module_file(name) or (ROOT.joinpath(*name.split(".")).with_suffix(".py"))
-        if path.is_file():
-            todo.extend(imported_modules(path, name))
-    files = set()
-    for name in seen:
-        path = module_file(name) or ROOT.joinpath(*name.split(".")).with_suffix(".py")
-        if path.is_file():
-            files.add(path.relative_to(ROOT).as_posix())
+        files.add(path.relative_to(ROOT).as_posix())
+        todo.extend(imported_modules(path, name))
     return files
 
 
