@@ -272,3 +272,17 @@ def test_split_mnist_paper_config_resolves_and_every_method_steps_on_28x28(tmp_p
         stats = method.observe(x, y)
         assert all(np.isfinite(v) for v in stats.values()), name
         assert method.scores(x).shape == (4, 10)
+
+
+def test_image_contrast_anchors_each_labels_energy_level():
+    """The binary (NCE) image contrast is not blind to a constant added to one label's energies, as a softmax
+    over images would be: it is lowest with the label's images below 0 and its negatives above 0, which is what
+    puts labels trained in different tasks on one scale (docs/continual.md)."""
+    e = torch.tensor([[-3.0, 3.0], [3.0, -3.0]])  # two images, their own label's energy low
+    own = torch.eye(2, dtype=torch.bool)
+    noise = torch.full((4, 2), 3.0)
+    anchored = EnergyClassifier.image_contrast(e, own, noise)
+    for shift in (-6.0, 6.0):
+        moved = EnergyClassifier.image_contrast(e + torch.tensor([shift, 0.0]), own, noise + torch.tensor([shift, 0.0]))
+        assert moved > anchored + 0.5  # shifting label 0's whole energy surface costs
+    assert anchored < 0.2

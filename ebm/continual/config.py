@@ -68,7 +68,7 @@ class EBMConfig:
     epochs: int = field(default=10, metadata=gt(0))
     batch_size: int = field(default=64, metadata=gt(0))
     lr: float = field(default=1e-3, metadata=gt(0))  # Adam
-    image_weight: float = field(default=3.0, metadata=ge(0))  # weight of the image contrast (p(x | y))
+    image_weight: float = field(default=1.0, metadata=ge(0))  # weight of the image contrast (NCE of p(x | y) against noise)
     n_noise: int = field(default=64, metadata=ge(0))  # U(0, 1) images per batch, negatives of the image contrast
     gate_layers: int = field(default=1, metadata=gt(0))  # hidden layers the label embedding gates
 
