@@ -10,6 +10,7 @@ the wrong type and values out of range. Ranges live in the field metadata:
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
@@ -62,6 +63,8 @@ def _check_value(key: str, value: Any, tp: Any, meta: Mapping) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key} = {value!r}: expected a number")
         value = float(value)
+        if not math.isfinite(value):  # YAML's .inf / .nan pass every range check
+            raise ConfigError(f"{key} = {given!r}: expected a finite number")
     elif tp is str:
         if not isinstance(value, str):
             raise ConfigError(f"{key} = {value!r}: expected a string")
@@ -74,6 +77,15 @@ def _check_value(key: str, value: Any, tp: Any, meta: Mapping) -> Any:
     return value
 
 
+def as_mapping(values: Any, prefix: str = "") -> dict:
+    """``values`` as a dict; None is empty. A list or a string is refused (``dict()`` would take a list of pairs)."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} = {values!r:.60}: expected a mapping of key: value")
+    return dict(values)
+
+
 def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T:
     """Build dataclass ``cls`` from ``values``; missing keys take the defaults.
 
@@ -81,12 +93,10 @@ def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T
         ConfigError: an unknown key, a wrong type or a value out of range; the
             message starts with the dotted key (``prefix`` + field name).
     """
-    values = dict(values or {})
-    if not isinstance(values, dict):
-        raise ConfigError(f"{prefix.rstrip('.')}: expected a mapping")
+    values = as_mapping(values, prefix)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
+    unknown = sorted(str(k) for k in values if k not in fields)
     if unknown:
         raise ConfigError(
             f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(fields))})"

@@ -36,12 +36,14 @@ def main(args) -> None:
     if var.dataset != "digits":
         raise UserError(f"variants.{args.variant}.dataset = {var.dataset!r}: evaluate scores digits only; "
                         "paper-scale datasets use FID/IS")
+    x_train, _, meta = load_split("digits", "train")
+    x_test, _, _ = load_split("digits", "test")
+    if cfg.n_reference > len(x_train):  # fewer would silently change the floor
+        raise UserError(f"evaluate.n_reference = {cfg.n_reference}: more than the {len(x_train)} digits train images")
     fix = f"dvc repro sample@{args.variant}"
     s = load_npz(samples_dir(args.variant) / "samples.npz", "samples", fix,
                  keys=("single", "ensemble", "single_labels", "ensemble_labels"))
     clf = classifier_from_checkpoint(classifier_dir() / "model.pt")
-    x_train, _, meta = load_split("digits", "train")
-    x_test, _, _ = load_split("digits", "test")
     gen = torch.Generator().manual_seed(params["seed"])
     ref = x_train[torch.randperm(len(x_train), generator=gen)[: cfg.n_reference]]
     _, f_test = predict(clf, dequantize(x_test, noise=False))

@@ -15,6 +15,7 @@ params of the train section (ebm.accel; docs/speed.md).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from dataclasses import asdict
@@ -34,8 +35,8 @@ from stages.common.io import UserError, atomic_path, save_grid, save_torch, writ
 from stages.common.launch import main_rank_run, relaunch, under_torchrun
 from stages.common.main import run_main, variant_parser
 from stages.common.params import load_params, section_params, variant
-from stages.common.paths import curve_file, images_dir, metrics_file, model_dir
-from stages.common.resume import ResumeDir, fingerprint
+from stages.common.paths import curve_file, dataset_dir, images_dir, metrics_file, model_dir
+from stages.common.resume import ResumeDir, exclusive, fingerprint
 from stages.common.tracking import stage_run
 
 
@@ -51,20 +52,29 @@ def checkpoint(model, var, meta, step) -> dict:
 def main(args) -> None:
     params = load_params()
     var = variant(params, args.variant)
-    *_, accel, dist_cfg = params["train"]
+    train_cfg, *_, accel, dist_cfg = params["train"]
     x, y, meta = load_split(var.dataset, "train")
-    if dist_cfg.nproc > 1 and not under_torchrun():
-        return relaunch(dist_cfg.nproc, "stages.train", sys.argv[1:], f"train@{args.variant}")
-    ctx = env_context()
-    try:
-        device = resolve_device(accel.device, ctx.local_rank)
-    except ValueError as e:
-        raise UserError(f"train.{e}") from None
-    init_distributed(ctx, dist_cfg.backend, device)
-    try:
-        train(args.variant, var, params, x, y, meta, ctx, device)
-    finally:
-        shutdown(ctx)
+    if "sha256" not in meta:  # the resume fingerprint's record of the data
+        raise UserError(f"{dataset_dir(var.dataset) / 'meta.json'}: no sha256; run `dvc repro download@{var.dataset}`")
+    if train_cfg.batch_size > len(x):  # batch_at needs one whole batch per epoch; checked before any run starts
+        raise UserError(f"train.batch_size = {train_cfg.batch_size}: larger than the {len(x)} train images "
+                        f"of {var.dataset!r}")
+    # One run at a time per variant; torchrun's workers run under their launcher's lock.
+    lock = contextlib.nullcontext() if under_torchrun() else exclusive(
+        args.variant, f"python -m stages.train --variant {args.variant}")
+    with lock:
+        if dist_cfg.nproc > 1 and not under_torchrun():
+            return relaunch(dist_cfg.nproc, "stages.train", sys.argv[1:], f"train@{args.variant}")
+        ctx = env_context()
+        try:
+            device = resolve_device(accel.device, ctx.local_rank)
+        except ValueError as e:
+            raise UserError(f"train.{e}") from None
+        init_distributed(ctx, dist_cfg.backend, device)
+        try:
+            train(args.variant, var, params, x, y, meta, ctx, device)
+        finally:
+            shutdown(ctx)
 
 
 def train(name, var, params, x, y, meta, ctx, device) -> None:
@@ -136,7 +146,9 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
 def finish(name, trainer, work, final_ckpt, rows, events, run, scale) -> None:
     """Move the finished run into the stage's outputs, each written atomically."""
     with atomic_path(model_dir(name)) as tmp:
-        shutil.copytree(work.history, tmp / "history")
+        (tmp / "history").mkdir(parents=True)
+        for f in sorted(work.history.glob("step_*.pt")):  # the checkpoints only, never a leftover temporary file
+            shutil.copy2(f, tmp / "history" / f.name)
         save_torch(tmp / "model.pt", final_ckpt)
     write_csv(curve_file("train", name), rows)
     grid = images_dir("train", name) / "negatives.png"

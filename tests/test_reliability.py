@@ -39,11 +39,39 @@ def test_an_injected_nan_is_rolled_back_and_training_goes_on():
         event = guard.check(step, trainer.step(data, None))
         if event:
             events.append(event)
-    assert len(events) == 1 and events[0]["step"] == 5 and events[0]["rolled_back_to"] == 4
+    # The state after step 4 was never checked (step 5 started from it and failed): back to step 2's.
+    assert len(events) == 1 and events[0]["step"] == 5 and events[0]["rolled_back_to"] == 2
     assert trainer.lr == pytest.approx(5e-4)
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
     stats = trainer.step(data, None)
     assert all(math.isfinite(v) for v in stats.values())
+
+
+class RunawayTrainer:
+    """A step reports the energy of the weights it starts from, then moves them by lr: too large an lr runs away."""
+
+    def __init__(self, lr):
+        self.lr, self.w = lr, 0.0
+
+    def state_dict(self):
+        return {"w": self.w}
+
+    def load_state_dict(self, state):
+        self.w = state["w"]
+
+    def step(self):
+        stats = {"loss": self.w, "e_pos": self.w, "e_neg": self.w}
+        self.w += self.lr
+        return stats
+
+
+def test_a_rollback_returns_to_a_state_that_passed_the_check():
+    trainer = RunawayTrainer(lr=6.0)  # 0 -> 6 -> 12: the update of step 2 already diverged (bound 10)
+    guard = DivergenceGuard(trainer, GuardConfig(energy_bound=10, snapshot_every=2, lr_decay=0.5, max_rollbacks=3))
+    assert guard.check(1, trainer.step()) is None and guard.check(2, trainer.step()) is None
+    event = guard.check(3, trainer.step())  # stats of the state after step 2: diverged
+    assert event["rolled_back_to"] == 0 and trainer.w == 0.0  # not the diverged state snapshotted at step 2
+    assert guard.check(4, trainer.step()) is None  # the lower lr goes on from a healthy state
 
 
 def test_repeated_divergence_fails_after_max_rollbacks():
@@ -171,3 +199,46 @@ def test_an_output_directory_written_again_by_hand_is_replaced_whole(tmp_path):
             (tmp / name).write_text(name)
     assert [p.name for p in out.iterdir()] == ["second.pt"]  # nothing left of the first write
     assert [p.name for p in out.parent.iterdir()] == ["v"]  # no temporary or old copy left beside it
+
+
+def test_sigterm_ends_the_mlflow_run_failed_and_keeps_the_resume_state(tmp_path):
+    project(tmp_path, n_iters=100000, resume_every=5)
+    proc = run(tmp_path, "train", "--variant", "digits_uncond", wait=False)
+    state = tmp_path / ".resume" / "digits_uncond" / "state.pt"
+    deadline = time.time() + 120
+    while time.time() < deadline and not state.exists():
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)  # what `timeout`, a cluster scheduler or `docker stop` sends
+    out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 128 + signal.SIGTERM, out[-2000:]
+    assert "error: stopped by SIGTERM" in out
+    con = sqlite3.connect(tmp_path / "mlflow.db")
+    status = dict(con.execute("select name, status from runs").fetchall())
+    con.close()
+    assert status["train@digits_uncond"] == "FAILED"
+    assert state.exists() and not (tmp_path / "models").exists()
+
+
+def dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test_leftovers_of_a_writer_killed_between_the_renames_are_restored_or_cleaned(tmp_path):
+    from stages.common.io import atomic_path
+
+    out, pid = tmp_path / "models" / "v", dead_pid()
+    previous, half = tmp_path / "models" / f".v.old{pid}", tmp_path / "models" / f".v.tmp{pid}"
+    previous.mkdir(parents=True)
+    (previous / "model.pt").write_text("previous")
+    half.mkdir()
+    (half / "model.pt").write_text("half-written")
+    with pytest.raises(RuntimeError), atomic_path(out) as tmp:  # the next writer fails too
+        raise RuntimeError
+    assert (out / "model.pt").read_text() == "previous"  # the previous output is back where readers look
+    assert [p.name for p in out.parent.iterdir()] == ["v"]
+    with atomic_path(out) as tmp:
+        tmp.mkdir()
+        (tmp / "model.pt").write_text("new")
+    assert (out / "model.pt").read_text() == "new" and [p.name for p in out.parent.iterdir()] == ["v"]

@@ -1,10 +1,12 @@
 """Divergence guard: EBM training blows up (NaN, exploding energies); recover, don't restart by hand.
 
-After each step the guard checks the loss and energies. A healthy step may
-become the new in-memory snapshot (every ``snapshot_every`` steps). A diverged
-step rolls the trainer back to the last snapshot (weights, optimiser, buffer,
-RNG), multiplies the learning rate by ``lr_decay`` and goes on; after
-``max_rollbacks`` rollbacks it raises ``DivergenceError``.
+After each step the guard checks the loss and energies. Every ``snapshot_every``
+steps the state after a healthy step becomes a candidate snapshot; the stats of a
+step are those of the weights it started from, so the candidate becomes the
+snapshot only once the next step is healthy too (an update that diverged is never
+kept). A diverged step rolls the trainer back to the last snapshot (weights,
+optimiser, buffer, RNG), multiplies the learning rate by ``lr_decay`` and goes
+on; after ``max_rollbacks`` rollbacks it raises ``DivergenceError``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class DivergenceGuard:
         self.trainer, self.cfg = trainer, cfg
         self.snapshot = copy.deepcopy(trainer.state_dict())
         self.snapshot_step = 0
+        self.candidate, self.candidate_step = None, 0  # not checked yet: the next step's stats check it
         self.rollbacks = 0
 
     def healthy(self, stats: dict) -> bool:
@@ -42,10 +45,13 @@ class DivergenceGuard:
     def check(self, step: int, stats: dict) -> dict | None:
         """Call after each step; returns a rollback event (dict) or None."""
         if self.healthy(stats):
+            if self.candidate is not None:  # this step started from it and was healthy
+                self.snapshot, self.snapshot_step = self.candidate, self.candidate_step
+                self.candidate = None
             if step % self.cfg.snapshot_every == 0:
-                self.snapshot = copy.deepcopy(self.trainer.state_dict())
-                self.snapshot_step = step
+                self.candidate, self.candidate_step = copy.deepcopy(self.trainer.state_dict()), step
             return None
+        self.candidate = None
         self.rollbacks += 1
         bad = ", ".join(f"{k}={stats[k]:.4g}" for k in ("loss", "e_pos", "e_neg"))
         if self.rollbacks > self.cfg.max_rollbacks:

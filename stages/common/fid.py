@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ebm.accel import AccelConfig
-from ebm.config import ConfigError, ge, gt
+from ebm.config import ConfigError, as_mapping, ge, gt
 from ebm.imagemetrics import ScoreConfig
 from ebm.sampling import LangevinConfig, PersistentConfig
 from stages.common.io import UserError
@@ -37,9 +37,9 @@ class FidParams:
 
 def check_fid(values, prefix: str):
     """fid.variants maps variant -> its dataset ({} = no fid stage); the rest builds the configs."""
-    from stages.common.params import DATASETS, build_split  # late: params imports this module
+    from stages.common.params import DATASETS, build_split, check_rounds  # late: params imports this module
 
-    values = dict(values or {})
+    values = as_mapping(values, prefix)
     variants = values.pop("variants", {}) or {}
     if not isinstance(variants, Mapping):
         raise ConfigError(f"{prefix}variants: expected a mapping of variant -> dataset, e.g. {{cifar10_uncond: cifar10}}")
@@ -47,6 +47,7 @@ def check_fid(values, prefix: str):
         if dataset not in DATASETS:
             raise ConfigError(f"{prefix}variants.{name} = {dataset!r}: unknown dataset (allowed: {', '.join(DATASETS)})")
     cfg, *rest = build_split(values, prefix, FidParams, ScoreConfig, PersistentConfig, LangevinConfig, AccelConfig)
+    check_rounds(rest[1], prefix)
     for i, m in enumerate(cfg.models):
         if m not in ("single", "ensemble"):
             raise ConfigError(f"{prefix}models[{i}] = {m!r}: unknown value (allowed: single, ensemble)")

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import pickle
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +15,42 @@ import numpy as np
 import torch
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _recover(path: Path) -> None:
+    """Undo what a writer killed inside ``atomic_path`` left beside ``path``.
+
+    Killed between its two renames, it left ``path`` missing and the previous output as
+    ``.<name>.old<pid>``: put that back. Any ``.<name>.tmp<pid>`` (a half-written output) is removed.
+    Only leftovers of processes that are gone are touched.
+    """
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(tmp|old)(\d+)")
+    for stale in path.parent.iterdir():
+        m = pattern.fullmatch(stale.name)
+        if m is None or _alive(int(m[2])):
+            continue
+        if m[1] == "old" and not path.exists():
+            os.replace(stale, path)
+        elif stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yields a temporary sibling path; renamed onto ``path`` only on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _recover(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         yield tmp

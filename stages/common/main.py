@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable
 
@@ -10,9 +11,17 @@ from stages.common.io import UserError
 from stages.common.threads import share_cores
 
 
+def _terminated(signum, frame) -> None:
+    # What `timeout`, a scheduler or `docker stop` sends: unwind like Ctrl-C, so the MLflow run ends FAILED,
+    # no half-written output is left and .resume/ is kept for the next run.
+    print(f"error: stopped by {signal.Signals(signum).name}; a training stage resumes when run again", file=sys.stderr)
+    raise SystemExit(128 + signum)
+
+
 def run_main(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser) -> None:
     args = parser.parse_args()
     share_cores()
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         main(args)
     except UserError as e:

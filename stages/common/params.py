@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 
 from ebm.accel import AccelConfig, DistConfig
-from ebm.config import ConfigError, build, ge, gt, pick
+from ebm.config import ConfigError, as_mapping, build, ge, gt, pick
 from ebm.continual import build_continual
 from ebm.evaluation import ClassifierConfig
 from ebm.generalization import CrossClassConfig, OODConfig, RestoreConfig, RobustnessConfig
@@ -71,9 +71,9 @@ class ExperimentParams:  # restore, crossclass, ood, robustness: which model, it
 
 def build_split(values: Mapping | None, prefix: str, *classes: type) -> tuple:
     """One params section feeding several configs; unknown keys are those of none."""
-    values = dict(values or {})
+    values = as_mapping(values, prefix)
     allowed = {f.name for c in classes for f in dataclasses.fields(c)}
-    unknown = sorted(set(values) - allowed)
+    unknown = sorted(str(k) for k in values if k not in allowed)
     if unknown:
         raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
     return tuple(build(c, pick(values, c), prefix) for c in classes)
@@ -105,10 +105,24 @@ def _train(v, p):
     return build_split(v, p, TrainConfig, LangevinConfig, GuardConfig, TrainLoopParams, AccelConfig, DistConfig)
 
 
+SEED_MAX = 2**32 - 1  # numpy's limit; torch takes 64 bits, but seeds are offset and multiplied (batch_at, rank_seed)
+
+
 def _seed(v, p):
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        raise ConfigError(f"seed = {v!r}: expected an integer >= 0")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= SEED_MAX:
+        raise ConfigError(f"seed = {v!r:.40}: expected an integer in [0, {SEED_MAX}]")
     return v
+
+
+def check_rounds(persist: PersistentConfig, p: str) -> None:
+    if persist.settle_rounds > persist.rounds:
+        raise ConfigError(f"{p}settle_rounds = {persist.settle_rounds}: must be <= {p}rounds ({persist.rounds})")
+
+
+def _sample(v, p):
+    persist, *rest = build_split(v, p, PersistentConfig, LangevinConfig, AccelConfig)
+    check_rounds(persist, p)
+    return (persist, *rest)
 
 
 SECTIONS: dict[str, Callable[[Any, str], Any]] = {
@@ -117,7 +131,7 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "classifier": lambda v, p: build(ClassifierConfig, v, p),
     "train": _train,
     "variants": _variants,
-    "sample": lambda v, p: build_split(v, p, PersistentConfig, LangevinConfig, AccelConfig),
+    "sample": _sample,
     "fid": check_fid,  # FID/IS/KID with the Inception network: paper configs only (stages/common/fid.py)
     "evaluate": lambda v, p: build(EvaluateParams, v, p),
     "restore": lambda v, p: build_split(v, p, ExperimentParams, RestoreConfig, LangevinConfig),
@@ -138,7 +152,10 @@ def load_params(path: Path = PARAMS) -> dict[str, Any]:
     except FileNotFoundError:
         raise UserError(f"{path}: missing; the pipeline's params file must exist") from None
     except yaml.YAMLError as e:
-        raise UserError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        why = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise UserError(f"{path}: not valid YAML{where} ({why})") from None
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a mapping of sections")
     unknown = sorted(set(raw) - set(SECTIONS))
@@ -147,7 +164,10 @@ def load_params(path: Path = PARAMS) -> dict[str, Any]:
     out = {"_raw": raw}
     try:
         for name, check in SECTIONS.items():
-            out[name] = check(raw.get(name, {} if name != "seed" else 0), f"{name}.")
+            if name == "seed":
+                out[name] = check(raw.get(name, 0), f"{name}.")
+            else:  # every other section is a mapping; refused here once rather than in each checker
+                out[name] = check(as_mapping(raw.get(name), f"{name}."), f"{name}.")
     except ConfigError as e:
         raise UserError(f"{path}: {e}") from None
     return out

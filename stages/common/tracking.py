@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import subprocess
 import sys
+import urllib.parse
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from stages.common.io import write_json
 from stages.common.params import flatten
 
 EXPERIMENT = "igebm"
+HTTP_TIMEOUT = 5  # seconds; a tracking server slower than this is treated as down
 
 
 def repo_root() -> Path:
@@ -39,6 +42,21 @@ def _start_lock(uri: str) -> contextlib.AbstractContextManager:
     from filelock import FileLock
 
     return FileLock(uri.removeprefix("sqlite:///") + ".lock", timeout=120)
+
+
+def _check_reachable(uri: str) -> None:
+    """Raise at once if the store cannot work: MLflow itself retries for minutes before giving up."""
+    if uri.startswith("sqlite:///"):
+        db = Path(uri.removeprefix("sqlite:///"))
+        if db.is_dir() or not db.parent.is_dir():
+            raise OSError(f"{db}: not a SQLite database file (a directory, or its folder is missing)")
+    elif uri.startswith(("http://", "https://")):
+        url = urllib.parse.urlsplit(uri)
+        try:
+            socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)),
+                                     timeout=HTTP_TIMEOUT).close()
+        except OSError as e:
+            raise ConnectionError(f"{url.netloc} unreachable ({e})") from None
 
 
 def _git_commit() -> str:
@@ -70,9 +88,14 @@ class StageRun:
         try:
             logging.getLogger("alembic").setLevel(logging.WARNING)
             warnings.filterwarnings("ignore", module="mlflow")
+            uri = tracking_uri()
+            _check_reachable(uri)
+            # A server that goes away mid-stage: a few short tries, not MLflow's minutes of retries (the user's
+            # own settings win).
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(4 * HTTP_TIMEOUT))
             import mlflow
 
-            uri = tracking_uri()
             mlflow.set_tracking_uri(uri)
             with _start_lock(uri):  # queued experiments side by side may be the first to touch mlflow.db
                 if mlflow.get_experiment_by_name(EXPERIMENT) is None:

@@ -15,7 +15,8 @@ from ebm.sampling import LangevinConfig
 from ebm.trajectories import (ChainConfig, Coder, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor, NetConfig, RecordConfig,
                               RegressionConfig, conditional_energy, window_energy)
 from ebm.training import GuardConfig, TrainConfig
-from stages.common.io import UserError, load_npz, load_torch
+from stages.common.io import UserError, load_npz
+from stages.common.models import NOT_OURS, load_checkpoint
 from stages.common.paths import trajectories_dir, trajectory_model
 
 MODELS_ALL = ("ebm_cond", "ebm_uncond", "fc", "lstm")
@@ -163,11 +164,11 @@ def checkpoint(name: str, model: nn.Module, coder: Coder, k: int, arch, extra: d
 def load_model(name: str) -> tuple[nn.Module, Coder, dict]:
     path = trajectory_model(name) / "model.pt"
     fix = f"dvc repro train_traj@{name}"
-    ckpt = load_torch(path, f"{name} trajectory model", fix)
+    ckpt = load_checkpoint(path, f"{name} trajectory model", fix)
     try:
         model = build_model(ckpt["name"], ckpt["dim"], ckpt["context"], ckpt["arch"])
         model.load_state_dict(ckpt["model"])
         coder = Coder(**ckpt["coder"])
-    except (KeyError, RuntimeError, TypeError) as e:
+    except NOT_OURS as e:
         raise UserError(f"{path}: corrupt checkpoint ({type(e).__name__}); run `{fix}`") from None
     return model.eval().requires_grad_(False), coder, ckpt
