@@ -84,6 +84,9 @@ def test_repro_then_nothing_reruns_then_exp_run_reruns_only_downstream(repo):
     assert {"fd_single", "fd_ensemble", "fd_floor", "cond_accuracy_single", "cond_accuracy_ensemble"} <= set(metrics)
     assert (repo / "plots/images/sample/digits_cond/ensemble.png").stat().st_size > 0
     assert len(list((repo / "models/digits_cond/history").glob("step_*.pt"))) == 3
+    own = json.loads((repo / "metrics/compose.json").read_text())["own_factor"]  # each factor model alone
+    assert set(own) == {"size", "shape", "position", "rotation"}
+    assert all(0 <= v[k] <= 1 for v in own.values() for k in ("samples", "true_images", "chance"))
 
     again = sh(repo, "dvc", "repro")
     assert ran(again.stdout) == set()
