@@ -67,7 +67,8 @@ def summarize(results: list[Result], sizes: np.ndarray) -> dict[str, dict]:
         matrix = 100 * np.array([r.acc_task[rule] for r in results]).mean(0)  # [T, T] after task t, on task j
         conf = np.array([r.task_confusion[rule] for r in results]).mean(0)  # [T, T] task of image -> of label
         errors = error_split(conf, sizes)
-        errors["err_within_task"] = float(100 - curves[:, -1].mean() - sum(errors.values()))
+        within = 100 - curves[:, -1].mean() - sum(errors.values())  # the rest of the errors
+        errors["err_within_task"] = max(0.0, round(float(within), 6))  # not -0.0 from float rounding
         errors["dominant_error"] = max(("old_as_new", "new_as_old", "within_task"), key=lambda k: errors[f"err_{k}"])
         out[rule] = {
             "acc_mean": float(curves[:, -1].mean()),
