@@ -40,6 +40,15 @@ class TrainConfig:
     # iteration (1.0: constant, as the original). EBM training oscillates; a short run's last iterate
     # is otherwise wherever the oscillation happens to be.
     lr_anneal_from: float = field(default=1.0, metadata=between(0, 1))
+    # Weight of a label contrast for conditional models: each positive image is also scored under
+    # another image's label, and softplus(E(x, y) - E(x, y')) asks its own label to be the lower
+    # (the pairwise form of the label loss in Li, Du, van de Ven & Mordatch 2020). Langevin
+    # negatives alone teach the label's effect slowly: they differ from the data in the label only
+    # as much as the model already uses it. 0: off (the original). The temperature puts the
+    # contrast on the energies' own scale: the L2 penalty keeps them near +-0.5, where
+    # softplus(E - E') at temperature 1 cannot tell a right label from a wrong one.
+    label_contrast: float = field(default=0.0, metadata=ge(0))
+    label_temperature: float = field(default=0.05, metadata=gt(0))
 
     def lr_scale(self, step: int) -> float:
         """The learning-rate factor of iteration ``step`` (1-based)."""
@@ -94,10 +103,18 @@ class Trainer:
         chain = self.chain_model
         x_neg = langevin(lambda x: chain(x, y_neg), x0, self.langevin_cfg, models=(chain,),
                          generator=self.generator)
-        y_all = torch.cat([y_pos, y_neg]) if y_pos is not None else None
-        energies = model(torch.cat([x_pos, x_neg]), y_all)
-        e_pos, e_neg = energies.split(x_pos.shape[0])
+        contrast = self.cfg.label_contrast > 0 and y_pos is not None
+        xs, ys = [x_pos, x_neg], ([y_pos, y_neg] if y_pos is not None else None)
+        if contrast:  # the batch's labels shifted by one: another image's label for each image
+            xs.append(x_pos)
+            ys.append(y_pos.roll(1, 0))
+        energies = model(torch.cat(xs), torch.cat(ys) if ys is not None else None)
+        e_pos, e_neg, *e_wrong = energies.split(x_pos.shape[0])
         loss, stats = contrastive_loss(e_pos, e_neg, self.cfg.l2_coeff)
+        if contrast:
+            label_loss = torch.nn.functional.softplus((e_pos - e_wrong[0]) / self.cfg.label_temperature).mean()
+            loss = loss + self.cfg.label_contrast * label_loss
+            stats["loss_label"] = label_loss.item()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step(lr_scale=lr_scale)

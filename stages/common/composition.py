@@ -179,14 +179,15 @@ def judge_from_checkpoint() -> FactorJudge:
 
 
 def train_loop(trainer, batches, n_iters: int, log_every: int, run, desc: str, metric_prefix: str = "") -> list[dict]:
-    """``n_iters`` steps of Algorithm 1 with a progress bar; the logged rows (step, loss, e_pos, e_neg)."""
+    """``n_iters`` steps of Algorithm 1 with a progress bar and the config's lr schedule; the logged rows
+    (step, loss, e_pos, e_neg)."""
     from tqdm import tqdm
 
     rows = []
     bar = tqdm(range(1, n_iters + 1), desc=desc, unit="it")
     for step in bar:
         xb, yb = next(batches)
-        stats = trainer.step(xb, yb)
+        stats = trainer.step(xb, yb, lr_scale=trainer.cfg.lr_scale(step))
         if step % log_every == 0 or step == n_iters:
             rows.append({"step": step, **{k: stats[k] for k in ("loss", "e_pos", "e_neg")}})
             run.log_metrics({f"{metric_prefix}{k}": v for k, v in rows[-1].items() if k != "step"}, step=step)
