@@ -16,6 +16,7 @@ the true images, then the samples of each scheme asked the same factors).
 from __future__ import annotations
 
 import argparse
+import math
 
 import matplotlib
 
@@ -25,7 +26,7 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from ebm.composition.compose import compose_langevin  # noqa: E402
-from ebm.composition.dsprites import factor_labels  # noqa: E402
+from ebm.composition.dsprites import SHAPES, factor_labels  # noqa: E402
 from ebm.composition.judge import factor_hits, read_factors, shows_all  # noqa: E402
 from stages.common.composition import (  # noqa: E402
     factor_from_checkpoint, judge_from_checkpoint, load_dsprites, save_figure,
@@ -43,18 +44,27 @@ def score(judge, x, classes, values, combo, tol) -> dict[str, float]:
     return {"all": shows_all(hits, combo).float().mean().item(), **{f: hits[f].float().mean().item() for f in combo}}
 
 
-def draw(rows: list[tuple[str, torch.Tensor]], path) -> None:
-    """One labelled row of images per entry."""
+def asked(values: torch.Tensor, combo) -> list[str]:
+    """Per image, the asked factor values in words (the column titles of Figure 15)."""
+    words = {"size": lambda v: f"size {v[1]:.1f}", "shape": lambda v: SHAPES[int(v[0])],
+             "position": lambda v: f"({v[3]:.2f}, {v[4]:.2f})", "rotation": lambda v: f"{math.degrees(v[2]):.0f}°"}
+    return ["\n".join(words[f](v.tolist()) for f in combo) for v in values]
+
+
+def draw(rows: list[tuple[str, torch.Tensor, list[str] | None]], path) -> None:
+    """One labelled row of images per entry; a row with titles puts them above its images."""
     n = rows[0][1].shape[0]
-    fig, axes = plt.subplots(len(rows), n, figsize=(0.9 * n + 2.2, 0.95 * len(rows)), squeeze=False)
-    for r, (label, images) in enumerate(rows):
+    fig, axes = plt.subplots(len(rows), n, figsize=(0.9 * n + 2.2, 1.1 * len(rows)), squeeze=False)
+    for r, (label, images, titles) in enumerate(rows):
         for c in range(n):
             ax = axes[r, c]
             ax.imshow(images[c, 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
+            if titles:
+                ax.set_title(titles[c], fontsize=6, pad=2)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
-    fig.subplots_adjust(left=0.2, right=0.99, top=0.99, bottom=0.01, wspace=0.05, hspace=0.08)
+    fig.subplots_adjust(left=0.2, right=0.99, top=0.98, bottom=0.01, wspace=0.05, hspace=0.45)
     save_figure(fig, path)
 
 
@@ -91,10 +101,11 @@ def main(args) -> None:
             key = "_".join(combo)
             metrics["ground_truth"][key] = score(judge, x_true, classes, values, combo, tol)
             metrics["chance"][key] = score(judge, x_true[perm], classes, values, combo, tol)
-            figure.append((f"true: {' + '.join(combo)}", x_true[: cfg.n_show]))
+            figure.append((f"asked {' + '.join(combo)}\n(true image)", x_true[: cfg.n_show],
+                           asked(values[: cfg.n_show], combo)))
             for scheme in cfg.schemes:
                 metrics.setdefault(scheme, {})[key] = score(judge, samples[scheme, combo], classes, values, combo, tol)
-                figure.append((f"EBM {scheme}", samples[scheme, combo][: cfg.n_show]))
+                figure.append((f"EBM {scheme}", samples[scheme, combo][: cfg.n_show], None))
         full = "_".join(cfg.combos[-1])
         metrics["headline"] = {f"{s}_{full}_all": metrics[s][full]["all"] for s in cfg.schemes}
         run.write_metrics(METRICS / "compose.json", metrics)

@@ -42,7 +42,7 @@ def main(args) -> None:
         metrics = {"shape_accuracy": 1 - err["shape"].mean().item(), "size_accuracy": (err["size"] == 0).float().mean().item(),
                    "size_within_1": (err["size"] <= 1).float().mean().item(),
                    "position_error_mean": err["position"].mean().item(),
-                   "rotation_error_deg_mod90_median": err["rotation"].median().item()}
+                   "rotation_error_deg_median": err["rotation"].median().item()}
         save_torch(composition_model("judge") / "model.pt",
                    {"model": model.state_dict(), "image_size": size, "hidden": list(cfg.hidden), "config": asdict(cfg)})
         run.write_metrics(METRICS / "factor_judge.json", metrics)

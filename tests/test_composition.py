@@ -145,12 +145,13 @@ def test_factor_labels_are_the_originals_conditioning():
     assert torch.allclose(factor_labels(v, "rotation").norm(dim=1), torch.ones(1))
 
 
-def test_judge_hits_respect_tolerances_and_rotation_modulo_90():
+def test_judge_hits_respect_tolerances_and_rotation_modulo_the_shapes_symmetry():
     cls = torch.tensor([[0, 2, 0, 10, 10], [1, 3, 10, 20, 5]])
     val = class_values(cls)
     read = {"shape": torch.tensor([0, 2]), "size": torch.tensor([3, 5]),
             "position": val[:, 3:5] + torch.tensor([[0.05, 0.0], [0.0, 0.3]]),
-            "rotation": 4 * val[:, 2] + torch.tensor([2 * torch.pi, torch.pi])}  # 90° (= 0°) and 45° off
+            # a square read 90° off is the same square; a heart (read, k = 1) 180° off is upside down
+            "rotation": torch.tensor([4.0, 1.0]) * val[:, 2] + torch.tensor([2 * torch.pi, torch.pi])}
     hits = factor_hits(read, cls, val, JudgeTolerance(size_tol=1, position_tol=0.1, rotation_tol_deg=15))
     assert hits["shape"].tolist() == [True, False]
     assert hits["size"].tolist() == [True, False]
@@ -158,7 +159,12 @@ def test_judge_hits_respect_tolerances_and_rotation_modulo_90():
     assert hits["rotation"].tolist() == [True, False]
     assert shows_all(hits, ("size", "position")).tolist() == [True, False]
     out = read_factors(FactorJudge(16, (32,)), torch.rand(3, 1, 16, 16))
-    assert out["shape"].shape == (3,) and out["position"].shape == (3, 2)
+    assert out["shape"].shape == (3,) and out["position"].shape == (3, 2) and out["rotation"].shape == (3,)
+    # an ellipse read 90° off fails (its symmetry is 180°), 180° off passes
+    ell = {"shape": torch.tensor([1, 1]), "size": torch.tensor([2, 2]), "position": val[:1, 3:5].repeat(2, 1),
+           "rotation": 2 * val[0, 2] + torch.tensor([torch.pi, 2 * torch.pi])}
+    hits = factor_hits(ell, cls[:1].repeat(2, 1), val[:1].repeat(2, 1), JudgeTolerance(rotation_tol_deg=15))
+    assert hits["rotation"].tolist() == [False, True]
 
 
 def test_crossproduct_split_never_shows_a_test_pair_in_training():
