@@ -5,24 +5,55 @@ Metric (metrics/crossclass/<v>.json): the share of chains the digits classifier 
 in the new label after all rounds (``new_label_share``), and in the start image's class
 (``start_label_share``); per round in plots/crossclass/<v>.csv.
 Panel: plots/images/crossclass/<v>/trajectories.png, one chain per row: start, then every round.
+With ``noise_sweep``, the same chains at other Langevin noise levels: the final shares per level
+in ``by_noise`` and plots/images/crossclass/<v>/noise.png.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 import torch
 from tqdm import tqdm
 
 from ebm.evaluation import predict
 from ebm.generalization import cross_class_chains, other_labels
 from stages.common.experiment import experiment_device, experiment_model, judge, subset
-from stages.common.figures import image_panel
+from stages.common.figures import image_panel, save_figure
 from stages.common.io import UserError, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.paths import curve_file, images_dir, metrics_file
 from stages.common.tracking import stage_run
+
+
+def final_shares(model, clf, x, y, y_new, langevin_cfg, rounds, gen) -> dict[str, float]:
+    """The classifier's shares of the new label and of the start class after all rounds."""
+    ends = torch.cat([cross_class_chains(model, x[i : i + 50], y_new[i : i + 50], langevin_cfg, rounds, gen)[-1]
+                      for i in range(0, len(x), 50)])
+    pred = predict(clf, ends)[0].argmax(1)
+    return {"new_label_share": float((pred == y_new).float().mean()), "start_label_share": float((pred == y).float().mean())}
+
+
+def draw_noise(path, by_noise: dict[str, dict], default_noise: float) -> None:
+    noise = [float(k) for k in by_noise]
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    for key, label in (("new_label_share", "asked (new) label"), ("start_label_share", "start class")):
+        ax.plot(noise, [v[key] for v in by_noise.values()], "o-", label=label)
+    ax.axvline(default_noise, color="grey", ls=":", label=f"crossclass.noise_std ({default_noise:g})")
+    ax.set_xscale("log")
+    ax.set_xticks(noise, [f"{n:g}" for n in noise], fontsize=7)
+    ax.minorticks_off()
+    ax.set_xlabel("Langevin noise std per step")
+    ax.set_ylabel("share of chains after all steps")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7)
+    save_figure(fig, path)
 
 
 def main(args) -> None:
@@ -57,10 +88,20 @@ def main(args) -> None:
         run.log_artifact(panel)
         final = rows[-1]
         metrics = {"new_label_share": final["new_label_share"], "start_label_share": final["start_label_share"],
-                   "steps": final["steps"], "n_chains": len(x)}
+                   "steps": final["steps"], "n_chains": len(x), "noise_std": langevin_cfg.noise_std}
+        if cfg.noise_sweep:
+            by_noise = {f"{langevin_cfg.noise_std:g}": {k: final[k] for k in ("new_label_share", "start_label_share")}}
+            for sigma in tqdm(cfg.noise_sweep, desc="crossclass noise sweep", unit="level"):
+                cfg_s = dataclasses.replace(langevin_cfg, noise_std=sigma)
+                by_noise[f"{sigma:g}"] = final_shares(model, clf, x, y, y_new, cfg_s, cfg.rounds, gen)
+            metrics["by_noise"] = dict(sorted(by_noise.items(), key=lambda kv: float(kv[0])))
+            draw_noise(panel.parent / "noise.png", metrics["by_noise"], langevin_cfg.noise_std)
+            run.log_artifact(panel.parent / "noise.png")
         run.write_metrics(metrics_file("crossclass", exp.variant), metrics)
     print(f"crossclass@{exp.variant}: after {final['steps']} steps {final['new_label_share']:.1%} of {len(x)} chains "
           f"show the new label, {final['start_label_share']:.1%} still their start class")
+    for sigma, m in metrics.get("by_noise", {}).items():
+        print(f"  noise {sigma}: new label {m['new_label_share']:.1%}, start class {m['start_label_share']:.1%}")
 
 
 if __name__ == "__main__":

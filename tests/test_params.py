@@ -41,6 +41,8 @@ def test_the_default_params_are_valid():
         (lambda p: p["download"].update(datasets=["imagenet"]), "download.datasets[0] = 'imagenet': unknown dataset"),
         (lambda p: p.update(trian={}), "trian: unknown section"),
         (lambda p: p.update(seed=-3), "seed = -3"),
+        (lambda p: p["crossclass"].update(noise_sweep=[0.01, -0.02]), "crossclass.noise_sweep[1] = -0.02: must be"),
+        (lambda p: p["factors"].update(label_contrast=-1), "factors.label_contrast = -1: must be >= 0"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, edit, expected):

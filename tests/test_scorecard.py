@@ -89,3 +89,13 @@ def test_readme_scorecard_is_the_one_the_committed_metrics_give(monkeypatch):
     from stages.report.readme import README, block, current
 
     assert current(README.read_text()) == block(), "README scorecard is stale: run `python -m stages.report.readme`"
+
+
+def test_crossclass_row_shows_the_noise_sweep_but_judges_the_protocols_noise():
+    files = copy.deepcopy(GOOD)
+    files["crossclass/digits_cond.json"] = {
+        "new_label_share": 0.47, "steps": 400, "noise_std": 0.005,
+        "by_noise": {"0.005": {"new_label_share": 0.47}, "0.05": {"new_label_share": 0.86}}}
+    row = next((ours, v) for c, ours, v in scorecard(reader(files)) if c.section == "cross-class")
+    assert "0.47" in row[0] and "0.86 at noise 0.05" in row[0]
+    assert row[1] == NOT_REPRODUCED  # a hotter chain that passes does not change the verdict

@@ -14,6 +14,9 @@ from ebm.sampling import LangevinConfig, langevin
 @dataclass(frozen=True)
 class CrossClassConfig:
     rounds: int = field(default=10, metadata=gt(0))  # snapshots, n_steps Langevin steps apart (the original: 10)
+    # The same chains again at these Langevin noise levels (the chain's temperature): how far
+    # crossing from the start image's mode to the asked one depends on it. () = none.
+    noise_sweep: tuple[float, ...] = ()
 
 
 def other_labels(y: torch.Tensor, n_classes: int, generator=None) -> torch.Tensor:

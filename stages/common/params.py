@@ -125,6 +125,14 @@ def _sample(v, p):
     return (persist, *rest)
 
 
+def _crossclass(v, p):
+    exp, cfg, langevin = build_split(v, p, ExperimentParams, CrossClassConfig, LangevinConfig)
+    for i, sigma in enumerate(cfg.noise_sweep):
+        if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or not 0 <= sigma < float("inf"):
+            raise ConfigError(f"{p}noise_sweep[{i}] = {sigma!r}: must be a finite number >= 0")
+    return exp, cfg, langevin
+
+
 SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "seed": _seed,
     "download": _download,
@@ -135,7 +143,7 @@ SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "fid": check_fid,  # FID/IS/KID with the Inception network: paper configs only (stages/common/fid.py)
     "evaluate": lambda v, p: build(EvaluateParams, v, p),
     "restore": lambda v, p: build_split(v, p, ExperimentParams, RestoreConfig, LangevinConfig),
-    "crossclass": lambda v, p: build_split(v, p, ExperimentParams, CrossClassConfig, LangevinConfig),
+    "crossclass": _crossclass,
     "ood": lambda v, p: build_split(v, p, ExperimentParams, OODConfig),
     "robustness": lambda v, p: build_split(v, p, ExperimentParams, RobustnessConfig, LangevinConfig),
     **COMPOSITION,  # toy2d, dsprites, factor_judge, factors, compose, crossproduct

@@ -87,8 +87,14 @@ def crossclass(m: Metrics):
     d = m("crossclass/digits_cond.json")
     if d is None:
         return "–", NOT_RUN
-    return f"{d['new_label_share']:.2f} in the asked class after {d.get('steps', '?')} steps", \
-        verdict(d["new_label_share"] >= 0.8)
+    text = f"{d['new_label_share']:.2f} in the asked class after {d.get('steps', '?')} steps"
+    by_noise = d.get("by_noise") or {}
+    if len(by_noise) > 1:  # the same chains hotter: how the share depends on the chain's noise
+        hottest = max(by_noise, key=float)
+        noise = d.get("noise_std")
+        text += (f" at noise {noise:g}" if noise is not None else "") + \
+            f"; {by_noise[hottest]['new_label_share']:.2f} at noise {hottest}"
+    return text, verdict(d["new_label_share"] >= 0.8)
 
 
 def ood(m: Metrics):
