@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from ebm.evaluation import predict
 from ebm.generalization import cross_class_chains, other_labels
+from ebm.sampling import langevin
 from stages.common.experiment import experiment_device, experiment_model, judge, subset
 from stages.common.figures import image_panel, save_figure
 from stages.common.io import UserError, write_csv
@@ -34,8 +35,9 @@ from stages.common.tracking import stage_run
 
 def final_shares(model, clf, x, y, y_new, langevin_cfg, rounds, gen) -> dict[str, float]:
     """The classifier's shares of the new label and of the start class after all rounds."""
-    ends = torch.cat([cross_class_chains(model, x[i : i + 50], y_new[i : i + 50], langevin_cfg, rounds, gen)[-1]
-                      for i in range(0, len(x), 50)])
+    ends = torch.cat([langevin(lambda z, yc=y_new[i : i + 50]: model(z, yc), x[i : i + 50], langevin_cfg,
+                               models=(model,), n_steps=rounds * langevin_cfg.n_steps, generator=gen)
+                      for i in range(0, len(x), 50)])  # the end states only: no trajectory kept
     pred = predict(clf, ends)[0].argmax(1)
     return {"new_label_share": float((pred == y_new).float().mean()), "start_label_share": float((pred == y).float().mean())}
 

@@ -22,7 +22,7 @@ from ebm.composition.dsprites import FACTORS
 from ebm.config import ge, gt
 
 SYMMETRY = torch.tensor([4, 2, 1])  # rotational symmetry order of square, ellipse, heart (SHAPES' order)
-_K_INDEX = {1: 0, 2: 1, 4: 2}  # which (cos kθ, sin kθ) pair of the rotation head
+PAIR = torch.tensor([2, 1, 0])  # per shape, its (cos kθ, sin kθ) pair in the rotation head (k = 1, 2, 4)
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,7 @@ class FactorJudge(nn.Module):
 
 def rotation_pair(rotation: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
     """[N, 6] head output -> the (cos kθ, sin kθ) pair [N, 2] of each row's shape."""
-    idx = torch.tensor([_K_INDEX[int(k)] for k in SYMMETRY])[shape]
-    return rotation.view(-1, 3, 2)[torch.arange(len(shape)), idx]
+    return rotation.view(-1, 3, 2)[torch.arange(len(shape)), PAIR[shape]]
 
 
 def judge_loss(out: dict, classes: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
