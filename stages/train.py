@@ -31,7 +31,7 @@ from ebm.data import dequantize
 from ebm.models import build_energy
 from ebm.training import DivergenceError, DivergenceGuard, Trainer, batch_at
 from stages.common.data import load_split
-from stages.common.io import UserError, atomic_path, save_grid, save_torch, write_csv
+from stages.common.io import UserError, atomic_path, grid_array, save_grid, save_torch, write_csv
 from stages.common.launch import main_rank_run, relaunch, under_torchrun
 from stages.common.main import run_main, variant_parser
 from stages.common.params import load_params, section_params, variant
@@ -104,8 +104,9 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
     guard.rollbacks = len(events)
     effective_batch = train_cfg.batch_size * ctx.world
 
-    with main_rank_run(ctx, "train", name, flat) as run:
+    with main_rank_run(ctx, "train", name, flat, system_metrics=True) as run:
         run.log_metrics({"effective_batch": effective_batch, "world_size": ctx.world})
+        run.log_input(x.numpy(), var.dataset, str(dataset_dir(var.dataset)), meta["sha256"])
         bar = tqdm(range(start + 1, train_cfg.n_iters + 1), initial=start, total=train_cfg.n_iters,
                    desc=f"train@{name}", unit="it", disable=not ctx.main)
         for step in bar:
@@ -126,10 +127,11 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
                 continue
             if step % loop.log_every == 0 or step == train_cfg.n_iters:
                 rows.append({"step": step, **stats})
-                run.log_metrics(stats, step=step)
+                run.log_metrics({**stats, "lr": trainer.lr * train_cfg.lr_scale(step)}, step=step)
                 bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
             if step % train_cfg.history_every == 0 and ctx.main:
                 save_torch(work.history / f"step_{step:06d}.pt", checkpoint(model, var, meta, step))
+                run.log_image(grid_array(trainer.last_negatives[:100].cpu()), "negatives", step)
                 for old in sorted(work.history.glob("step_*.pt"))[: -train_cfg.history_size]:
                     old.unlink()
             if step % loop.resume_every == 0:
@@ -139,6 +141,9 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
             return
         finish(name, trainer, work, checkpoint(model, var, meta, train_cfg.n_iters), rows, events, run,
                {"effective_batch": effective_batch, "world_size": ctx.world})
+        # the final network, registered, with the history checkpoints the ensemble is rebuilt from
+        run.log_model(model, f"igebm-{name}", dequantize(x[:2]).float().numpy())
+        run.log_artifacts(model_dir(name) / "history", "history")
     print(f"train@{name}: {train_cfg.n_iters} iterations, {len(events)} rollbacks, batch {effective_batch} "
           f"({ctx.world} x {train_cfg.batch_size}) on {device} -> {model_dir(name)}")
 

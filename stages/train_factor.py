@@ -40,7 +40,7 @@ def main(args) -> None:
     shape = tuple(x.shape[1:])
     model = factor_energy(x[0].numel(), args.factor, net)
     trainer = Trainer(model, train_cfg, langevin_cfg, uniform_like(shape))
-    with stage_run("train_factor", args.factor, section_params(params, "seed", "factors")) as run:
+    with stage_run("train_factor", args.factor, section_params(params, "seed", "factors"), system_metrics=True) as run:
         rows = train_loop(trainer, random_batches(x, y, train_cfg.batch_size), train_cfg.n_iters, net.log_every,
                           run, f"train_factor@{args.factor}")
         model.eval().requires_grad_(False)
@@ -56,6 +56,7 @@ def main(args) -> None:
         run.write_metrics(METRICS / "train_factor" / f"{args.factor}.json",
                           {"final_loss": rows[-1]["loss"], "final_e_pos": rows[-1]["e_pos"], "final_e_neg": rows[-1]["e_neg"]})
         run.log_artifact(grid)
+        run.log_model(model, f"igebm-factor-{args.factor}", x[:2].numpy(), y[:2].numpy())
     print(f"train_factor@{args.factor}: {train_cfg.n_iters} iterations, final loss {rows[-1]['loss']:.4f} "
           f"-> {composition_model(f'factor_{args.factor}')}/model.pt")
 

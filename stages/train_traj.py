@@ -123,8 +123,9 @@ def main(args) -> None:
             if k_ == "seed" or k_.startswith((f"trajectory.{name}.", "trajectory.context"))}
     data_hash = hashlib.sha256((trajectories_dir() / "trajectories.npz").read_bytes()).hexdigest()
     key = fingerprint(flat, data_hash)  # a resume state from other settings or data is discarded
-    with stage_run("train_traj", name, flat) as run:
-        work, events = None, []
+    with stage_run("train_traj", name, flat, system_metrics=True) as run:
+        run.log_input(states.numpy(), "hand_trajectories", str(trajectories_dir()), data_hash)
+        work, events, example = None, [], None
         if name in ("ebm_cond", "fc"):
             ctx, nxt = next_step_pairs(states, k)
             x, y = coder.steps(nxt)[:, 0], coder.context(ctx)  # next step [M, D], context [M, k*D]
@@ -132,11 +133,13 @@ def main(args) -> None:
                 if cfg[3].space == "move":  # the authors' chain space: z[t+1] - z[t]
                     x = coder.moves(nxt)[:, 0]
                 rows, events, work = train_ebm(name, model, x, y, coder, cfg, seed, key, run)
+                example = (x[:2].numpy(), y[:2].numpy())
             else:
                 rows = train_regression(name, lambda log: train_fc(model, y, x, cfg[1], gen, log), cfg, run)
         elif name == "ebm_uncond":
-            rows, events, work = train_ebm(name, model, coder.window(windows(states, k + 1)), None, coder, cfg, seed,
-                                           key, run)
+            x = coder.window(windows(states, k + 1))
+            rows, events, work = train_ebm(name, model, x, None, coder, cfg, seed, key, run)
+            example = (x[:2].numpy(), None)
         else:  # lstm: every prefix of every trajectory predicts the step after it
             z, d = coder.states(states[:, :-1]), coder.steps(states)
             rows = train_regression(name, lambda log: train_lstm(model, z, d, cfg[1], gen, log), cfg, run)
@@ -148,6 +151,8 @@ def main(args) -> None:
         extra_metrics = {"rollbacks": len(events)} if name.startswith("ebm") else {}
         run.write_metrics(METRICS / "train_traj" / f"{name}.json",
                           {**{f"final_{k_}": v for k_, v in final.items()}, **extra_metrics})
+        if example is not None:
+            run.log_model(model, f"igebm-traj-{name}", *example)
         if work is not None:
             work.clear()  # finished: the outputs are written
     print(f"train_traj@{name}: " + ", ".join(f"{k_}={v:.4g}" for k_, v in final.items())

@@ -62,16 +62,35 @@ def repo(tmp_path_factory):
     return repo
 
 
-def mlflow_runs(repo) -> list[dict]:
+def all_mlflow_runs(repo) -> list[dict]:
     assert (repo / "mlflow.db").is_file(), "the stages wrote no mlflow.db at the repository root"
     con = sqlite3.connect(repo / "mlflow.db")
     rows = con.execute("select run_uuid, name, status, start_time, end_time from runs").fetchall()
-    tags = con.execute("select run_uuid, key, value from tags").fetchall()
+    out = {r: {"id": r, "name": n, "status": s, "start": t0, "end": t1, "tags": {}, "params": {}, "metrics": {}}
+           for r, n, s, t0, t1 in rows}
+    for table, field in (("tags", "tags"), ("params", "params"), ("latest_metrics", "metrics")):
+        for r, k, v in con.execute(f"select run_uuid, key, value from {table}").fetchall():
+            out[r][field][k] = v
     con.close()
-    out = {r: {"name": n, "status": s, "start": t0, "end": t1, "tags": {}} for r, n, s, t0, t1 in rows}
-    for r, k, v in tags:
-        out[r]["tags"][k] = v
     return list(out.values())
+
+
+def parent_runs(repo) -> dict[str, dict]:
+    """The one parent run per DVC experiment, by experiment name."""
+    parents = [r for r in all_mlflow_runs(repo) if "igebm.parent_key" in r["tags"]]
+    names = [r["name"] for r in parents]
+    assert len(names) == len(set(names)), names  # one row per experiment
+    return {r["name"]: r for r in parents}
+
+
+def mlflow_runs(repo) -> list[dict]:
+    """The stage runs, each nested under its experiment's parent."""
+    parents = {r["id"]: r for r in parent_runs(repo).values()}
+    runs = [r for r in all_mlflow_runs(repo) if r["id"] not in parents]
+    for r in runs:
+        parent = parents[r["tags"]["mlflow.parentRunId"]]
+        assert parent["tags"]["dvc.exp_name"] == r["tags"]["dvc.exp_name"], (r["name"], parent["name"])
+    return runs
 
 
 def test_repro_then_nothing_reruns_then_exp_run_reruns_only_downstream(repo):
@@ -102,6 +121,11 @@ def test_repro_then_nothing_reruns_then_exp_run_reruns_only_downstream(repo):
     assert train["status"] == "FINISHED"
     assert train["tags"]["dvc.exp_name"] == "workspace" and len(train["tags"]["git.commit"]) == 40
     assert train["tags"]["variant"] == "digits_cond" and train["tags"]["stage"] == "train"
+    # the workspace's row: every param and every metric of the pipeline, read from the files
+    workspace = parent_runs(repo)["workspace"]
+    assert workspace["params"]["train.step_size"] == "10.0"
+    assert "evaluate.digits_cond.fd_single" in workspace["metrics"] and "compose.own_factor.size.samples" in workspace["metrics"]
+    assert len(workspace["metrics"]) > 100
 
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "baseline results")
@@ -114,6 +138,8 @@ def test_repro_then_nothing_reruns_then_exp_run_reruns_only_downstream(repo):
     assert '"step_size": 5' in text and "fd_single" in text
     names = {r["tags"].get("dvc.exp_name") for r in mlflow_runs(repo)}
     assert "step5" in names
+    step5 = parent_runs(repo)["step5"]  # its own row, complete although DVC skipped most stages
+    assert step5["params"]["train.step_size"] == "5" and "compose.own_factor.size.samples" in step5["metrics"]
 
 
 def test_two_queued_experiments_run_side_by_side_and_both_land_in_the_root_mlflow_db(repo):

@@ -185,8 +185,10 @@ def test_four_stages_starting_at_once_on_a_fresh_mlflow_db_all_land_their_runs(t
     assert not any("MLflow tracking unavailable" in e for e in errors), errors
     con = sqlite3.connect(tmp_path / "mlflow.db")
     names = sorted(n for (n,) in con.execute("select name from runs where status = 'FINISHED'"))
+    parents = set(con.execute("select value from tags where key = 'mlflow.parentRunId'").fetchall())
     con.close()
-    assert names == [f"race@v{i}" for i in range(4)]
+    assert names == [f"race@v{i}" for i in range(4)] + ["workspace"]
+    assert len(parents) == 1  # all four nested under the one parent run of the workspace
 
 
 def test_an_output_directory_written_again_by_hand_is_replaced_whole(tmp_path):

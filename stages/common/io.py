@@ -91,15 +91,25 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         tmp.write_text("\n".join(lines) + "\n")
 
 
+def _upscaled(images: torch.Tensor, scale: int) -> torch.Tensor:
+    x = images.detach().float().clamp(0, 1)
+    return torch.nn.functional.interpolate(x, scale_factor=scale, mode="nearest") if scale > 1 else x
+
+
 def save_grid(path: Path, images: torch.Tensor, nrow: int = 10, scale: int = 4) -> None:
     """A PNG grid of images in [0, 1], upscaled (nearest) so 8x8 digits are visible."""
     from torchvision.utils import save_image
 
-    x = images.detach().float().clamp(0, 1)
-    if scale > 1:
-        x = torch.nn.functional.interpolate(x, scale_factor=scale, mode="nearest")
     with atomic_path(path) as tmp:
-        save_image(x, tmp, nrow=nrow, padding=2, pad_value=0.5, format="png")
+        save_image(_upscaled(images, scale), tmp, nrow=nrow, padding=2, pad_value=0.5, format="png")
+
+
+def grid_array(images: torch.Tensor, nrow: int = 10, scale: int = 4) -> np.ndarray:
+    """The same grid as ``save_grid``, as a uint8 array [H, W, 3] (for MLflow's image series)."""
+    from torchvision.utils import make_grid
+
+    g = make_grid(_upscaled(images, scale), nrow=nrow, padding=2, pad_value=0.5)
+    return (g.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
 class UserError(Exception):

@@ -39,12 +39,20 @@ class NullRun:
 
     def write_metrics(self, *args, **kwargs) -> None: ...
 
+    def log_artifacts(self, *args, **kwargs) -> None: ...
+
+    def log_image(self, *args, **kwargs) -> None: ...
+
+    def log_input(self, *args, **kwargs) -> None: ...
+
+    def log_model(self, *args, **kwargs) -> None: ...
+
 
 @contextlib.contextmanager
-def main_rank_run(ctx: DistContext, stage: str, variant: str | None, params: dict):
+def main_rank_run(ctx: DistContext, stage: str, variant: str | None, params: dict, system_metrics: bool = False):
     """One MLflow run per stage execution: rank 0 logs, the others get a NullRun."""
     if ctx.main:
-        with stage_run(stage, variant, params) as run:
+        with stage_run(stage, variant, params, system_metrics) as run:
             yield run
     else:
         yield NullRun()

@@ -15,7 +15,7 @@ import yaml
 
 from stages.common.io import atomic_path
 from stages.common.main import run_main
-from stages.common.params import PARAMS, load_params, section_params
+from stages.common.params import PARAMS, flatten, load_params, section_params
 from stages.common.paths import METRICS
 from stages.common.tracking import stage_run
 from stages.report.document import to_html, to_markdown
@@ -55,9 +55,22 @@ def build() -> list[tuple]:
     return blocks
 
 
+def all_metrics() -> dict[str, float]:
+    """Every number of every metrics file, flattened under its path: metrics/evaluate/digits_cond.json's
+    fd_single -> evaluate.digits_cond.fd_single (the keys `dvc metrics show` has)."""
+    out = {}
+    for path in sorted(METRICS.rglob("*.json")):
+        prefix = ".".join(path.relative_to(METRICS).with_suffix("").parts) + "."
+        out.update({k: v for k, v in flatten(load(path) or {}, prefix).items()
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    return out
+
+
 def main(args) -> None:
     params = load_params()
-    with stage_run("report", None, section_params(params, *params["_raw"])) as run:
+    flat = section_params(params, *params["_raw"])
+    with stage_run("report", None, flat) as run:
+        run.log_experiment(flat, all_metrics())  # the DVC experiment's parent run: one row to compare
         blocks = build()
         card = scorecard(read_metrics)
         pages = {"index.md": to_markdown(blocks, REPORT), "index.html": to_html(blocks, TITLE)}
