@@ -1,16 +1,19 @@
-"""Paper-scale runs, one command each: merge a config's params into params.yaml, then run its stages.
+"""Paper-scale runs, one command each, as DVC experiments that leave the tracked params.yaml alone.
 
     python -m configs.paper cifar10_uncond                 # or: make paper CONFIG=cifar10_uncond
     python -m configs.paper imagenet32_cond --data /data/Imagenet32 --nproc 8
-    python -m configs.paper mnist --no-run                 # only rewrite params.yaml
+    python -m configs.paper mnist --no-run                 # only print the command
 
-A config (configs/paper/<name>.yaml) holds ``params`` (overrides, merged into
-params.yaml two ways: mappings key by key, everything else replaced; comments
-kept), ``targets`` (the DVC stages to run, with their upstream stages) and, for
-data read from a user path, ``data`` (the params key that ``--data`` sets).
-The run is ``dvc exp run -n <name> <targets>``: an experiment that `dvc exp
-show` and MLflow list by name. ``git checkout params.yaml`` returns to the
-embedded default.
+A config (configs/paper/<name>.yaml) holds ``params`` (overrides: mappings key by key, everything
+else replaced), ``targets`` (the DVC stages to run, with their upstream stages) and, for data read
+from a user path, ``data`` (the params key that ``--data`` sets). The overrides are checked against
+the params schema first, then the run is
+
+    dvc exp run --temp -n <name> -S ++train.n_steps=60 -S ... <targets>
+
+in a temporary copy of the workspace: params.yaml in the workspace is never written, and the
+experiment (its params, metrics and outputs) is in `dvc exp show` and in MLflow under its name.
+`dvc exp apply <name>` brings it into the workspace when you want its models there.
 """
 
 from __future__ import annotations
@@ -88,26 +91,63 @@ def merged_text(params_text: str, overrides: dict) -> str:
     return out.getvalue()
 
 
+def hydra_value(v) -> str:
+    """A value in the override grammar DVC's --set-param reads (Hydra's)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        if "'" not in v:
+            return f"'{v}'"
+        if '"' not in v:
+            return f'"{v}"'
+        raise UserError(f"{v!r}: a value with both quote characters cannot be passed to dvc exp run -S")
+    if isinstance(v, list):
+        return "[" + ",".join(hydra_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ",".join(f"{k}:{hydra_value(x)}" for k, x in v.items()) + "}"
+    raise UserError(f"{v!r}: unsupported params value type {type(v).__name__}")
+
+
+def overrides(params: dict, prefix: str = "") -> list[str]:
+    """``-S`` arguments with ``merge``'s semantics: one per leaf of a nested mapping (so the rest of that
+    section is kept), ``++`` so keys params.yaml lacks are added."""
+    out = []
+    for k, v in params.items():
+        if isinstance(v, dict) and v:
+            out += overrides(v, f"{prefix}{k}.")
+        else:
+            out.append(f"++{prefix}{k}={hydra_value(v)}")
+    return out
+
+
+def command(name: str, cfg: dict) -> list[str]:
+    """The `dvc exp run` of a config: a temporary workspace, the overrides, its targets."""
+    return ["dvc", "exp", "run", "--temp", "-n", name, *[a for o in overrides(cfg["params"]) for a in ("-S", o)],
+            *cfg["targets"]]
+
+
 def main(args) -> None:
     cfg = load_config(args.config, args.data, args.nproc)
-    text = merged_text(PARAMS.read_text(), cfg["params"])
     tmp = PARAMS.with_name(f".{PARAMS.name}.paper")
-    tmp.write_text(text)
+    tmp.write_text(merged_text(PARAMS.read_text(), cfg["params"]))
     try:
-        load_params(tmp)  # a bad merge stops here, params.yaml untouched
+        load_params(tmp)  # a bad override stops here, before DVC starts
     finally:
         tmp.unlink()
-    PARAMS.write_text(text)
-    cmd = ["dvc", "exp", "run", "-n", args.config, *cfg["targets"]]
-    print(f"{args.config}: merged configs/paper/{args.config}.yaml into {PARAMS} (git diff {PARAMS} shows it; "
-          f"git checkout {PARAMS} undoes it)")
+    cmd = command(args.config, cfg)
+    shown = " ".join(a if "=" not in a else f'"{a}"' for a in cmd)
     if args.no_run:
-        print("run it with: " + " ".join(cmd))
+        print(f"{args.config}: run it with:\n{shown}")
         return
-    print("running: " + " ".join(cmd), flush=True)
+    print(f"{args.config}: running (params.yaml untouched; `dvc exp show` lists it as {args.config}):\n{shown}",
+          flush=True)
     code = subprocess.call(cmd)
     if code != 0:
-        raise UserError(f"{args.config}: `{' '.join(cmd)}` failed (exit {code})")
+        raise UserError(f"{args.config}: `{shown}` failed (exit {code})")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -115,7 +155,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("config", help=f"one of: {', '.join(names())}")
     p.add_argument("--data", help="the dataset's folder, for configs that read one from a user path (ImageNet)")
     p.add_argument("--nproc", type=int, help="processes (GPUs) for training: sets train.nproc")
-    p.add_argument("--no-run", action="store_true", help="only merge into params.yaml")
+    p.add_argument("--no-run", action="store_true", help="only check the config and print the command")
     return p
 
 

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 import torch
 
-from configs.paper import load_config, merged_text, names
+from configs.paper import command, load_config, merged_text, names
 from ebm.accel import accelerate
 from ebm.models import build_energy
 from ebm.training import Trainer
@@ -83,6 +84,30 @@ def test_dsprites_factor_networks_take_a_tiny_training_step_at_64x64(tmp_path):
         trainer = Trainer(model, tiny, dataclasses.replace(langevin_cfg, n_steps=1), lambda n: torch.rand(n, 1, 64, 64))
         y = torch.rand(2, model.biases[0].label_dim)
         assert torch.isfinite(torch.tensor(trainer.step(torch.rand(2, 1, 64, 64), y)["loss"]))
+
+
+@pytest.mark.parametrize("name", names())
+def test_the_dvc_overrides_give_the_merged_params(name, tmp_path):
+    """What `dvc exp run -S` makes of the command's overrides (DVC's own code) is the merged config."""
+    from dvc.utils.hydra import apply_overrides
+
+    cfg = load_config(name, data=str(tmp_path / "data") if name.startswith("imagenet") else None)
+    copy = tmp_path / "params.yaml"
+    copy.write_text((ROOT / "params.yaml").read_text())
+    cmd = command(name, cfg)
+    assert cmd[:6] == ["dvc", "exp", "run", "--temp", "-n", name] and cmd[-len(cfg["targets"]):] == cfg["targets"]
+    apply_overrides(str(copy), [a for a in cmd if a.startswith("++")])
+    merged = merged_text((ROOT / "params.yaml").read_text(), cfg["params"])
+    assert yaml.safe_load(copy.read_text()) == yaml.safe_load(merged)
+
+
+def test_make_paper_leaves_the_tracked_params_yaml_alone():
+    before = (ROOT / "params.yaml").read_bytes()
+    r = subprocess.run([sys.executable, "-m", "configs.paper", "cifar10_uncond", "--no-run"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "dvc exp run --temp -n cifar10_uncond" in r.stdout and '"++train.n_steps=60"' in r.stdout
+    assert (ROOT / "params.yaml").read_bytes() == before
 
 
 def test_imagenet_configs_need_a_data_path_and_unknown_names_are_listed(tmp_path):
