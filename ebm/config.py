@@ -111,3 +111,14 @@ def pick(values: Mapping[str, Any], cls: type) -> dict:
     """The subset of ``values`` whose keys are fields of ``cls``."""
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in values.items() if k in names}
+
+
+def build_split(values: Mapping | None, prefix: str, *classes: type) -> tuple:
+    """One mapping feeding several configs (a params section): one instance of each class from the keys
+    that are its fields; a key that is a field of none is an error."""
+    values = as_mapping(values, prefix)
+    allowed = {f.name for c in classes for f in dataclasses.fields(c)}
+    unknown = sorted(str(k) for k in values if k not in allowed)
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+    return tuple(build(c, pick(values, c), prefix) for c in classes)

@@ -1,4 +1,4 @@
-"""crossclass: cross-class mode coverage with the conditional EBM (reference §3.4).
+"""crossclass: cross-class mode coverage with the conditional EBM (openai/ebm_code_release).
 
 Each chain starts from a held-out image and runs under a different, random label.
 Metric (metrics/crossclass/<v>.json): the share of chains the digits classifier puts

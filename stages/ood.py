@@ -1,4 +1,4 @@
-"""ood: out-of-distribution detection with the unconditional EBM (reference §3.2).
+"""ood: out-of-distribution detection with the unconditional EBM (openai/ebm_code_release).
 
 Score -E(x) on the raw image (no Langevin); AUROC by scikit-learn with held-out
 images as positives and each OOD set (as many images) as negatives. Embedded sets
@@ -29,7 +29,7 @@ from stages.common.params import load_params, section_params
 from stages.common.paths import curves_dir, images_dir, metrics_file, raw_dir
 from stages.common.tracking import stage_run
 
-# The columns of the paper's table (reference §3.2) and our names for them.
+# The columns of the paper's table (openai/ebm_code_release) and our names for them.
 PAPER_SETS = ("svhn", "textures", "constant_uniform", "uniform", "interpolation")
 
 

@@ -1,6 +1,6 @@
 """restore: denoising (salt & pepper) and inpainting (bottom half) with the conditional EBM.
 
-Langevin runs on the corrupted pixels only, under the true label (reference §3.4).
+Langevin runs on the corrupted pixels only, under the true label (openai/ebm_code_release).
 The same is done on train images and on held-out images: a model that memorised
 its training set would restore train images much better (the original's check).
 

@@ -37,7 +37,6 @@ from stages.common.main import run_main, variant_parser
 from stages.common.params import load_params, section_params, variant
 from stages.common.paths import curve_file, dataset_dir, images_dir, metrics_file, model_dir
 from stages.common.resume import ResumeDir, exclusive, fingerprint
-from stages.common.tracking import stage_run
 
 
 def checkpoint(model, var, meta, step) -> dict:

@@ -1,7 +1,7 @@
 """train_factor@<factor>: one conditional EBM per dSprites factor (size, shape, position, rotation).
 
 As the original's ``cond_size`` / ``cond_shape`` / ``cond_pos`` / ``cond_rot`` models
-(reference §3.5): every training image, labelled with one factor only (scale;
+(openai/ebm_code_release): every training image, labelled with one factor only (scale;
 one-hot shape; (x, y); (cos θ, sin θ)); the other factors vary freely.
 
 Outputs: models/composition/factor_<f>/model.pt, metrics/train_factor/<f>.json,

@@ -9,7 +9,7 @@ from ebm.composition import toy2d
 from ebm.composition.compose import compose_langevin
 from ebm.composition.crossproduct import CENTRE, SumEnergy, balanced, split_combos
 from ebm.composition.dsprites import (
-    SIZES, class_values, codes, factor_labels, find_rows, from_arrays, grid_classes, render, select_classes, to_arrays,
+    SIZES, class_values, codes, factor_labels, from_arrays, grid_classes, render, select_classes, to_arrays,
 )
 from ebm.composition.generator_baseline import CondGenerator, generate, train_generator
 from ebm.composition.judge import FactorJudge, JudgeTolerance, factor_hits, read_factors, shows_all

@@ -3,7 +3,7 @@
 import torch
 
 from ebm.data import uniform_like
-from ebm.models import build_energy, sn_vectors
+from ebm.models import build_energy
 from ebm.models.spectral import SNConv2d
 from ebm.sampling import LangevinConfig, ReplayBuffer, init_chains
 from ebm.training import ClippedAdam, TrainConfig, Trainer, contrastive_loss

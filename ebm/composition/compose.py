@@ -2,7 +2,7 @@
 
 Two schemes:
 * ``sum``: Langevin on the summed energy; each step follows Σ_i ∇E_i.
-* ``alternate``: the original's ``conceptcombine`` (ebm_combine.py, reference §3.5):
+* ``alternate``: the original's ``conceptcombine`` (ebm_combine.py in openai/ebm_code_release):
   each step is one full Langevin sub-step per model in turn (its own noise, its
   own gradient, clamp), an operator splitting of the same target. As every
   sub-step adds noise, k models sample at k times the temperature (the same

@@ -1,4 +1,4 @@
-"""Cross-product generalisation on dSprites: the original's ``gentest`` (reference §3.5).
+"""Cross-product generalisation on dSprites: the original's ``gentest`` (openai/ebm_code_release).
 
 Training sets vary one factor at a time: squares at one orientation, every
 position at the smallest scale plus every scale at the centre (size x position);

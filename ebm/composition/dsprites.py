@@ -58,7 +58,7 @@ def class_values(classes: torch.Tensor) -> torch.Tensor:
 
 
 def factor_labels(values: torch.Tensor, factor: str) -> torch.Tensor:
-    """The conditioning vector of one factor, as the original (reference §1.7): [N, LABEL_DIMS[factor]]."""
+    """The conditioning vector of one factor, as the original (openai/ebm_code_release): [N, LABEL_DIMS[factor]]."""
     if factor == "size":
         return values[:, 1:2]
     if factor == "shape":

@@ -1,4 +1,4 @@
-"""Generalisation experiments (DESIGN §6.2-6.5): denoising/inpainting, cross-class, OOD, robustness."""
+"""Generalisation experiments (README: Generalisation experiments): denoising/inpainting, cross-class, OOD, robustness."""
 
 from ebm.generalization.corruption import RestoreConfig, bottom_half, mse_per_image, restore, salt_and_pepper
 from ebm.generalization.crossclass import CrossClassConfig, cross_class_chains, other_labels

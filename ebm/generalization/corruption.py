@@ -1,4 +1,4 @@
-"""Denoising and inpainting (reference §3.4): corrupt images, restore them by masked Langevin.
+"""Denoising and inpainting (openai/ebm_code_release): corrupt images, restore them by masked Langevin.
 
 The chain runs on the corrupted pixels only (mask = 1 there), conditioned on the
 true label; the rest of the image keeps its values.

@@ -1,4 +1,4 @@
-"""Cross-class mode coverage (reference §3.4 ``crossclass``): start a chain from an image
+"""Cross-class mode coverage (openai/ebm_code_release ``crossclass``): start a chain from an image
 of one class, condition it on another, and follow where it goes."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Out-of-distribution detection (reference §3.2): score -E(x), AUROC by scikit-learn.
+"""Out-of-distribution detection (openai/ebm_code_release): score -E(x), AUROC by scikit-learn.
 
 In-distribution images get label 1, the OOD set label 0, so a model that gives
 held-out data lower energies than the OOD set scores close to 1. A score of 0.5

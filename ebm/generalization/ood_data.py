@@ -21,7 +21,7 @@ class DatasetUnavailable(RuntimeError):
 def _open(name: str, root):
     import torchvision.datasets as tvd
 
-    if name == "svhn":  # the original uses SVHN's *train* split (reference §3.2)
+    if name == "svhn":  # the original uses SVHN's *train* split (openai/ebm_code_release)
         return tvd.SVHN(root, split="train", download=True)
     if name == "cifar100":
         return tvd.CIFAR100(root, train=False, download=True)

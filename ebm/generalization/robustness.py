@@ -1,4 +1,4 @@
-"""Adversarial robustness (reference §3.3): the conditional EBM as a classifier, and PGD.
+"""Adversarial robustness (openai/ebm_code_release): the conditional EBM as a classifier, and PGD.
 
 EBM classifier: logit_k(x) = a * -E(x_k, k) + b_k, where x_k is x refined by a few
 Langevin steps under class k, kept inside an L-inf box around x (the original's

@@ -1,4 +1,4 @@
-"""The original's sampling protocol for FID/IS (test_inception.py; reference §3.1).
+"""The original's sampling protocol for FID/IS (test_inception.py; openai/ebm_code_release).
 
 ``n_images`` samples are made in blocks: each block is a fresh persistent
 buffer of ``n_chains`` chains (1,000 in the original) advanced for ``rounds``

@@ -1,4 +1,4 @@
-"""The original's MnistNet (reference §1.7), with label biases before each strided conv.
+"""The original's MnistNet (openai/ebm_code_release), with label biases before each strided conv.
 
 The original concatenates label planes, which breaks its own first conv; here the
 label enters the way it does in the dSprites net: a per-label input bias.

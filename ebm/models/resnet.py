@@ -1,4 +1,4 @@
-"""The paper's residual energy networks (reference §1.6-1.7).
+"""The paper's residual energy networks (openai/ebm_code_release).
 
 Block: biases on the inputs of each conv, class gains after the second conv,
 3x3 skip conv when the width changes, average pooling after the addition,
@@ -47,7 +47,7 @@ class ResBlock(nn.Module):
         self.b2 = LabelAffine(label_dim, c_out)
         self.g2 = LabelAffine(label_dim, c_out, init=1.0)
         self.cb2 = nn.Parameter(torch.zeros(c_out))  # class-shared additive gain
-        # Residual branch starts near zero and its SN only ever shrinks (reference §1.5).
+        # Residual branch starts near zero and its SN only ever shrinks (openai/ebm_code_release).
         self.conv2 = SNConv2d(c_out, c_out, lower_bound=True, init_std=1e-10)
         self.skip = SNConv2d(c_in, c_out) if c_in != c_out else None
         self.downsample, self.act, self.dropout = downsample, act, dropout
@@ -93,7 +93,7 @@ class ResNetEnergy(nn.Module):
             blocks.append(ResBlock(c, width, label_dim, down, act, spec.dropout))
             c = width
         self.blocks = nn.ModuleList(blocks)
-        self.head = nn.Linear(c, 1)  # the energy head: no spectral norm (reference §1.5)
+        self.head = nn.Linear(c, 1)  # the energy head: no spectral norm (openai/ebm_code_release)
         nn.init.xavier_uniform_(self.head.weight)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -109,7 +109,7 @@ def _widths(*spec):
     return tuple((w, d == "down") for w, d in spec)
 
 
-# The paper's networks, F = filters (reference §1.7).
+# The paper's networks, F = filters (openai/ebm_code_release).
 SPECS = {
     # 8x8 scikit-learn digits: 8 -> 4 -> 2.
     "digits_resnet": ResNetSpec(16, _widths((16, "down"), (32, "down"), (32, "same"))),

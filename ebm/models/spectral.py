@@ -3,7 +3,7 @@
 ``torch.nn.utils.spectral_norm`` updates its ``u`` vector on every forward in
 training mode, i.e. 60 times per Langevin chain. The original code runs one
 power iteration per training iteration and holds W/sigma fixed during the chain
-(reference §1.5). Here the forward never touches ``u``/``v``; ``power_iteration``
+(openai/ebm_code_release). Here the forward never touches ``u``/``v``; ``power_iteration``
 (called once per training step by the training loop) does.
 """
 

@@ -1,6 +1,6 @@
 """Langevin dynamics on an energy, in the two forms the project offers.
 
-* ``decoupled`` (the original code, reference §1.1): noise first, then a
+* ``decoupled`` (the original code in openai/ebm_code_release): noise first, then a
   gradient step with its own step size; the gradient is clipped element-wise and
   the state clamped to [0, 1] after every step::
 

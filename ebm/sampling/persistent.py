@@ -1,4 +1,4 @@
-"""Test-time sampling as the original's FID/IS protocol does it (reference §2, §3.1).
+"""Test-time sampling as the original's FID/IS protocol does it (openai/ebm_code_release).
 
 A persistent set of chains is advanced in rounds of ``n_steps`` Langevin steps.
 Between rounds each chain restarts from noise with probability ``reset_prob``

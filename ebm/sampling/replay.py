@@ -1,7 +1,7 @@
 """The replay buffer of Algorithm 1: persistent chains, with their labels.
 
 The original drops labels, so a replayed chain continues under a random label
-(reference §1.2). Here each sample keeps its label and continues under it.
+(openai/ebm_code_release). Here each sample keeps its label and continues under it.
 Images are stored as uint8 to save memory and dequantised on reload with
 (q + U(0,1)) / 256, an unbiased round trip (the original's x/256 + U(0, 1/256)
 of a 255-scaled value shrinks images by 255/256 each time).

@@ -13,7 +13,7 @@ from torch import nn
 from ebm.composition.compose import Scheme
 from ebm.composition.dsprites import FACTORS, LABEL_DIMS, DSprites, from_arrays
 from ebm.composition.judge import FactorJudge, JudgeConfig, JudgeTolerance
-from ebm.config import ConfigError, between, build, ge, gt
+from ebm.config import ConfigError, between, build, build_split, ge, gt
 from ebm.models import MLPEnergy
 from ebm.sampling import LangevinConfig
 from ebm.training import TrainConfig
@@ -95,13 +95,13 @@ def _choices(names, allowed, key: str) -> None:
 
 
 def check_factors(v, p):
-    cfg, net, train, langevin = build_parts(v, p, FactorParams, NetParams, TrainConfig, LangevinConfig)
+    cfg, net, train, langevin = build_split(v, p, FactorParams, NetParams, TrainConfig, LangevinConfig)
     _check_factors(cfg.names, f"{p}names")
     return cfg, net, train, langevin
 
 
 def check_compose(v, p):
-    cfg, tol, langevin = build_parts(v, p, ComposeParams, JudgeTolerance, LangevinConfig)
+    cfg, tol, langevin = build_split(v, p, ComposeParams, JudgeTolerance, LangevinConfig)
     for i, combo in enumerate(cfg.combos):
         _check_factors(combo, f"{p}combos[{i}]")
     _choices(cfg.schemes, ("sum", "alternate"), f"{p}schemes")
@@ -109,7 +109,7 @@ def check_compose(v, p):
 
 
 def check_cross(v, p):
-    cfg, train, langevin = build_parts(v, p, CrossParams, TrainConfig, LangevinConfig)
+    cfg, train, langevin = build_split(v, p, CrossParams, TrainConfig, LangevinConfig)
     _choices(cfg.experiments, ("size_position", "shape_position"), f"{p}experiments")
     for i, s in enumerate(cfg.seen):
         if not 0 <= s <= 1:
@@ -117,14 +117,8 @@ def check_cross(v, p):
     return cfg, train, langevin
 
 
-def build_parts(values, prefix, *classes):
-    from stages.common.params import build_split  # late: params imports this module
-
-    return build_split(values, prefix, *classes)
-
-
 SECTIONS = {
-    "toy2d": lambda v, p: build_parts(v, p, Toy2DParams, NetParams, TrainConfig, LangevinConfig),
+    "toy2d": lambda v, p: build_split(v, p, Toy2DParams, NetParams, TrainConfig, LangevinConfig),
     "dsprites": lambda v, p: build(DSpritesParams, v, p),
     "factor_judge": lambda v, p: build(JudgeConfig, v, p),
     "factors": check_factors,

@@ -17,10 +17,11 @@ import torch
 from torch import nn
 
 from ebm.accel import AccelConfig
-from ebm.config import ConfigError, as_mapping, ge, gt
+from ebm.config import ConfigError, as_mapping, build_split, ge, gt
 from ebm.imagemetrics import ScoreConfig
 from ebm.sampling import LangevinConfig, PersistentConfig
 from stages.common.io import UserError
+from stages.common.schema import DATASETS, check_rounds
 
 INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 FEATURES = ["2048", "logits_unbiased"]  # pool_3 for FID/KID, the logits the original's IS used
@@ -37,8 +38,6 @@ class FidParams:
 
 def check_fid(values, prefix: str):
     """fid.variants maps variant -> its dataset ({} = no fid stage); the rest builds the configs."""
-    from stages.common.params import DATASETS, build_split, check_rounds  # late: params imports this module
-
     values = as_mapping(values, prefix)
     variants = values.pop("variants", {}) or {}
     if not isinstance(variants, Mapping):

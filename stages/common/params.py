@@ -7,7 +7,6 @@ naming the key. New sections (new experiments) register in ``SECTIONS``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, Literal
 import yaml
 
 from ebm.accel import AccelConfig, DistConfig
-from ebm.config import ConfigError, as_mapping, build, ge, gt, pick
+from ebm.config import ConfigError, as_mapping, build, build_split, ge, gt
 from ebm.continual import build_continual
 from ebm.evaluation import ClassifierConfig
 from ebm.generalization import CrossClassConfig, OODConfig, RestoreConfig, RobustnessConfig
@@ -27,6 +26,7 @@ from stages.common.composition import SECTIONS as COMPOSITION
 from stages.common.fid import check_fid
 from stages.common.io import UserError
 from stages.common.paths import PARAMS
+from stages.common.schema import DATASETS, check_rounds
 from stages.common.trajectories import SECTIONS as TRAJECTORIES
 
 
@@ -38,9 +38,6 @@ class DownloadParams:
     imagenet32_path: str = ""  # Chrabaszcz et al.'s pickles: train_data_batch_1..10, val_data
     imagenet128_path: str = ""  # an ImageFolder of JPEGs: <path>/train/<class>/*, <path>/val/<class>/*
     imagenet128_per_class: int = field(default=0, metadata=ge(0))  # images kept per class (0: all, ~63 GB)
-
-
-DATASETS = ("digits", "mnist", "cifar10", "imagenet32", "imagenet128")
 
 
 @dataclass(frozen=True)
@@ -67,16 +64,6 @@ class ExperimentParams:  # restore, crossclass, ood, robustness: which model, it
     dataset: str = "digits"  # the variant's dataset (dvc.yaml needs it to name the data dependency)
     n_images: int = field(default=200, metadata=gt(0))
     device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when present, else the CPU
-
-
-def build_split(values: Mapping | None, prefix: str, *classes: type) -> tuple:
-    """One params section feeding several configs; unknown keys are those of none."""
-    values = as_mapping(values, prefix)
-    allowed = {f.name for c in classes for f in dataclasses.fields(c)}
-    unknown = sorted(str(k) for k in values if k not in allowed)
-    if unknown:
-        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
-    return tuple(build(c, pick(values, c), prefix) for c in classes)
 
 
 def _download(v, p):
@@ -112,11 +99,6 @@ def _seed(v, p):
     if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= SEED_MAX:
         raise ConfigError(f"seed = {v!r:.40}: expected an integer in [0, {SEED_MAX}]")
     return v
-
-
-def check_rounds(persist: PersistentConfig, p: str) -> None:
-    if persist.settle_rounds > persist.rounds:
-        raise ConfigError(f"{p}settle_rounds = {persist.settle_rounds}: must be <= {p}rounds ({persist.rounds})")
 
 
 def _sample(v, p):

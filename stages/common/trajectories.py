@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ebm.config import ConfigError, between, build, ge, gt
+from ebm.config import ConfigError, between, build, build_split, ge, gt
 from ebm.sampling import LangevinConfig
 from ebm.trajectories import (ChainConfig, Coder, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor, NetConfig, RecordConfig,
                               RegressionConfig, conditional_energy, window_energy)
@@ -57,8 +57,6 @@ class EvalParams:
 
 
 def check_record(v, p):
-    from stages.common.params import build_split  # late: params imports this module
-
     cfg, gait, render = build_split(v, p, RecordConfig, GaitConfig, RenderParams)
     for lo, hi in (("freq_min", "freq_max"), ("amp_min", "amp_max"), ("posture_min", "posture_max")):
         if getattr(gait, lo) > getattr(gait, hi):
@@ -67,8 +65,6 @@ def check_record(v, p):
 
 
 def _ebm(v, p):
-    from stages.common.params import build_split
-
     net, train, langevin, chain, guard, loop = build_split(v, p, NetConfig, TrainConfig, LangevinConfig, ChainConfig,
                                                            GuardConfig, EBMLoopParams)
     if langevin.clamp:
@@ -77,14 +73,10 @@ def _ebm(v, p):
 
 
 def _fc(v, p):
-    from stages.common.params import build_split
-
     return build_split(v, p, FCConfig, RegressionConfig, LoopParams)
 
 
 def _lstm(v, p):
-    from stages.common.params import build_split
-
     return build_split(v, p, LSTMConfig, RegressionConfig, LoopParams)
 
 
@@ -93,8 +85,6 @@ SUBSECTIONS = {"ebm_cond": _ebm, "ebm_uncond": _ebm, "fc": _fc, "lstm": _lstm,
 
 
 def build_split_eval(v, p):
-    from stages.common.params import build_split
-
     cfg, render = build_split(v, p, EvalParams, RenderParams)
     for i, h in enumerate(cfg.horizons):
         if h < 1:
