@@ -29,7 +29,7 @@ from ebm.accel import (
 )
 from ebm.data import dequantize
 from ebm.models import build_energy
-from ebm.training import DivergenceError, DivergenceGuard, Trainer, batch_at
+from ebm.training import DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit
 from stages.common.data import load_split
 from stages.common.io import UserError, atomic_path, grid_array, save_grid, save_torch, write_csv
 from stages.common.launch import main_rank_run, relaunch, under_torchrun
@@ -90,17 +90,15 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
     flat = section_params(params, "seed", "train", variant_name=name)
     work = ResumeDir(name if ctx.main else f"{name}.rank{ctx.rank}", fingerprint(flat, meta["sha256"], ctx.world))
     state = work.load()
-    start, rows, events = 0, [], []
+    start, log = 0, FitLog()
     if not all_equal(state["step"] if state is not None else 0, ctx, device):  # killed between two ranks' saves
         work.clear()
         work.history.mkdir(parents=True)
         state = None
     if state is not None:
         trainer.load_state_dict(state["trainer"])
-        start, rows, events = state["step"], state["rows"], state["events"]
+        start, log = state["step"], FitLog(state["rows"], state["events"])
         print(f"train@{name}: resuming from step {start} ({work.dir})")
-    guard = DivergenceGuard(trainer, guard_cfg)
-    guard.rollbacks = len(events)
     effective_batch = train_cfg.batch_size * ctx.world
 
     with main_rank_run(ctx, "train", name, flat, system_metrics=True) as run:
@@ -108,33 +106,39 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
         run.log_input(x.numpy(), var.dataset, str(dataset_dir(var.dataset)), meta["sha256"])
         bar = tqdm(range(start + 1, train_cfg.n_iters + 1), initial=start, total=train_cfg.n_iters,
                    desc=f"train@{name}", unit="it", disable=not ctx.main)
-        for step in bar:
-            # Rank r takes the batches r, r + world, ...: one stateless sequence, split between ranks.
+
+        def batch(step):  # rank r takes the batches r, r + world, ...: one stateless sequence, split between ranks
             xb, yb = batch_at(x, labels, train_cfg.batch_size, (step - 1) * ctx.world + ctx.rank, seed)
-            xb, yb = dequantize(xb).to(device), (yb.to(device) if yb is not None else None)
-            stats = all_mean(trainer.step(xb, yb, train_cfg.lr_scale(step)), ctx, device)  # every rank sees the same numbers
-            try:
-                event = guard.check(step, stats)
-            except DivergenceError as e:
-                raise UserError(f"train@{name}: {e}; lower train.lr or train.step_size") from None
-            if event is not None:
-                events.append(event)
-                run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
-                if ctx.main:
-                    tqdm.write(f"train@{name}: diverged at step {step} ({event['why']}); rolled back to step "
-                               f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
-                continue
-            if step % loop.log_every == 0 or step == train_cfg.n_iters:
-                rows.append({"step": step, **stats})
-                run.log_metrics({**stats, "lr": trainer.lr * train_cfg.lr_scale(step)}, step=step)
-                bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
-            if step % train_cfg.history_every == 0 and ctx.main:
+            return dequantize(xb).to(device), (yb.to(device) if yb is not None else None)
+
+        def on_log(step, stats):
+            run.log_metrics({**stats, "lr": trainer.lr * train_cfg.lr_scale(step)}, step=step)
+            bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
+
+        def on_rollback(step, event):
+            run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
+            if ctx.main:
+                tqdm.write(f"train@{name}: diverged at step {step} ({event['why']}); rolled back to step "
+                           f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
+
+        def history(step):
+            if ctx.main:
                 save_torch(work.history / f"step_{step:06d}.pt", checkpoint(model, var, meta, step))
                 run.log_image(grid_array(trainer.last_negatives[:100].cpu()), "negatives", step)
                 for old in sorted(work.history.glob("step_*.pt"))[: -train_cfg.history_size]:
                     old.unlink()
-            if step % loop.resume_every == 0:
-                work.save({"trainer": trainer.state_dict(), "step": step, "rows": rows, "events": events})
+
+        def resume(step):
+            work.save({"trainer": trainer.state_dict(), "step": step, "rows": log.rows, "events": log.events})
+
+        try:
+            fit(trainer, batch, train_cfg.n_iters, log_every=loop.log_every, start=start, log=log,
+                guard=DivergenceGuard(trainer, guard_cfg), reduce=lambda s: all_mean(s, ctx, device),  # every rank sees the same numbers
+                on_log=on_log, on_rollback=on_rollback,
+                hooks=[(train_cfg.history_every, history), (loop.resume_every, resume)], steps=bar)
+        except DivergenceError as e:
+            raise UserError(f"train@{name}: {e}; lower train.lr or train.step_size") from None
+        rows, events = log.rows, log.events
         if not ctx.main:
             work.clear()
             return

@@ -23,7 +23,7 @@ from dataclasses import asdict
 import torch
 from tqdm import tqdm
 
-from ebm.training import DivergenceError, DivergenceGuard, Trainer, batch_at
+from ebm.training import DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit
 from ebm.trajectories import Coder, chain_start, next_step_pairs, train_fc, train_lstm, window_starts, windows
 from stages.common.io import UserError, save_torch, write_csv
 from stages.common.main import run_main
@@ -32,6 +32,9 @@ from stages.common.paths import METRICS, PLOTS, trajectories_dir, trajectory_mod
 from stages.common.resume import ResumeDir, fingerprint
 from stages.common.tracking import stage_run
 from stages.common.trajectories import MODELS_ALL, build_model, checkpoint, load_trajectories
+
+
+KEYS = ("loss", "e_pos", "e_neg")  # what a curve row keeps
 
 
 def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict], list[dict], ResumeDir]:
@@ -47,37 +50,38 @@ def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict]
     bs = min(train_cfg.batch_size, len(x))
     work = ResumeDir(f"trajectories/{name}", key)
     state = work.load()
-    start, rows, events = 0, [], []
+    start, log = 0, FitLog()
     if state is not None:
         trainer.load_state_dict(state["trainer"])
-        start, rows, events = state["step"], state["rows"], state["events"]
+        start, log = state["step"], FitLog(state["rows"], state["events"])
         print(f"train_traj@{name}: resuming from step {start} ({work.dir})")
-    guard = DivergenceGuard(trainer, guard_cfg)
-    guard.rollbacks = len(events)
     bar = tqdm(range(start + 1, train_cfg.n_iters + 1), initial=start, total=train_cfg.n_iters,
                desc=f"train_traj@{name}", unit="it")
-    for step in bar:
-        xb, yb = batch_at(x, y, bs, step - 1, seed)
-        batch["x"] = xb
-        stats = trainer.step(xb, yb, train_cfg.lr_scale(step))
-        try:
-            event = guard.check(step, stats)
-        except DivergenceError as e:
-            raise UserError(f"train_traj@{name}: {e}; lower trajectory.{name}.lr or trajectory.{name}.step_size") from None
-        if event is not None:
-            events.append(event)
-            run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
-            tqdm.write(f"train_traj@{name}: diverged at step {step} ({event['why']}); rolled back to step "
-                       f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
-            continue
-        if step % loop.log_every == 0 or step == train_cfg.n_iters:
-            row = {"step": step, **{k: stats[k] for k in ("loss", "e_pos", "e_neg")}}
-            rows.append(row)
-            run.log_metrics({k: v for k, v in row.items() if k != "step"}, step=step)
-            bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
-        if step % loop.resume_every == 0 and step < train_cfg.n_iters:
-            work.save({"trainer": trainer.state_dict(), "step": step, "rows": rows, "events": events})
-    return rows, events, work
+
+    def next_batch(step):
+        batch["x"], yb = batch_at(x, y, bs, step - 1, seed)
+        return batch["x"], yb
+
+    def on_log(step, stats):
+        run.log_metrics({k: stats[k] for k in KEYS}, step=step)
+        bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
+
+    def on_rollback(step, event):
+        run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
+        tqdm.write(f"train_traj@{name}: diverged at step {step} ({event['why']}); rolled back to step "
+                   f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
+
+    def resume(step):
+        if step < train_cfg.n_iters:
+            work.save({"trainer": trainer.state_dict(), "step": step, "rows": log.rows, "events": log.events})
+
+    try:
+        fit(trainer, next_batch, train_cfg.n_iters, log_every=loop.log_every, start=start, log=log,
+            guard=DivergenceGuard(trainer, guard_cfg), keys=KEYS, on_log=on_log, on_rollback=on_rollback,
+            hooks=[(loop.resume_every, resume)], steps=bar)
+    except DivergenceError as e:
+        raise UserError(f"train_traj@{name}: {e}; lower trajectory.{name}.lr or trajectory.{name}.step_size") from None
+    return log.rows, log.events, work
 
 
 def train_regression(name, fit, cfg, run) -> list[dict]:

@@ -131,3 +131,25 @@ def test_label_contrast_teaches_the_label_and_is_off_by_default():
     with_contrast, stats = _label_margin_after_training(0.2)
     assert stats["loss_label"] < 0.5  # softplus at E(x, y) - E(x, y') << 0 is near 0; log 2 = 0.69 at a tie
     assert with_contrast > 2 * without > 0  # the label is learnt without it too, but with a smaller margin
+
+
+def test_fit_in_two_halves_is_fit_in_one_and_calls_its_hooks_and_logs_on_their_steps():
+    from ebm.training import FitLog, fit
+
+    x = torch.rand(64, 1, 8, 8)
+
+    def run(halves):
+        torch.manual_seed(0)
+        trainer = Trainer(build_energy("digits_resnet", 1), TrainConfig(batch_size=8, lr=1e-3, n_iters=6),
+                          LangevinConfig(n_steps=2), uniform_like((1, 8, 8)))
+        log, seen, hooked = FitLog(), [], []
+        for start, stop in halves:  # the second: a resumed run, with its start and its log
+            fit(trainer, lambda step: (x[(step - 1) * 8: step * 8], None), 6, log_every=2, start=start, log=log,
+                keys=("loss",), on_log=lambda step, stats: seen.append(step), hooks=[(3, hooked.append)],
+                steps=range(start + 1, stop + 1))
+        return log, seen, hooked, trainer.model.state_dict()
+
+    (log_a, seen_a, hooked_a, w_a), (log_b, *_, w_b) = run([(0, 6)]), run([(0, 3), (3, 6)])
+    assert seen_a == [2, 4, 6] and hooked_a == [3, 6]
+    assert [set(r) for r in log_a.rows] == [{"step", "loss"}] * 3
+    assert log_a.rows == log_b.rows and all(torch.equal(w_a[k], w_b[k]) for k in w_a)

@@ -16,7 +16,7 @@ from ebm.composition.judge import FactorJudge, JudgeConfig, JudgeTolerance
 from ebm.config import ConfigError, between, build, build_split, ge, gt
 from ebm.models import MLPEnergy
 from ebm.sampling import LangevinConfig
-from ebm.training import TrainConfig
+from ebm.training import TrainConfig, fit
 from stages.common.io import UserError, atomic_path
 from stages.common.models import NOT_OURS, load_checkpoint
 from stages.common.paths import composition_model, dsprites_file
@@ -177,16 +177,15 @@ def train_loop(trainer, batches, n_iters: int, log_every: int, run, desc: str, m
     (step, loss, e_pos, e_neg)."""
     from tqdm import tqdm
 
-    rows = []
+    keys = ("loss", "e_pos", "e_neg")
     bar = tqdm(range(1, n_iters + 1), desc=desc, unit="it")
-    for step in bar:
-        xb, yb = next(batches)
-        stats = trainer.step(xb, yb, lr_scale=trainer.cfg.lr_scale(step))
-        if step % log_every == 0 or step == n_iters:
-            rows.append({"step": step, **{k: stats[k] for k in ("loss", "e_pos", "e_neg")}})
-            run.log_metrics({f"{metric_prefix}{k}": v for k, v in rows[-1].items() if k != "step"}, step=step)
-            bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
-    return rows
+
+    def on_log(step, stats):
+        run.log_metrics({f"{metric_prefix}{k}": stats[k] for k in keys}, step=step)
+        bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
+
+    return fit(trainer, lambda step: next(batches), n_iters, log_every=log_every, keys=keys, on_log=on_log,
+               steps=bar).rows
 
 
 def save_figure(fig, path) -> None:
