@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ebm.continual import Result, Task, build_method, run_tasks, split_tasks
+from ebm.continual import EnergyClassifier, Result, Task, build_method, run_tasks, split_tasks
 from ebm.continual.config import SUBSECTIONS
 from ebm.data import dequantize
 from stages.common.data import load_split
@@ -105,6 +105,9 @@ def run_method(name: str, settings, data, tasks, n_classes: int, seed: int, run,
         results.append(run_tasks(method, (x, y), (xt, yt), *tasks, on_batch=lambda _: bar.update()))
         bar.set_postfix(seed=i, acc=f"{100 * results[-1].acc_all[''][-1]:.1f}")
     bar.close()
+    if isinstance(method, EnergyClassifier):  # the EBM of the last seed, registered: forward(x, labels [B, L])
+        run.log_model(method.model, f"igebm-continual-{row or name}", x[:2].numpy(),
+                      torch.arange(n_classes)[None].expand(2, -1).numpy())
     sizes = np.array([len(t.index) for t in tasks[1]], dtype=float)
     rows = {row_name(row or name, rule): s for rule, s in summarize(results, sizes).items()}
     for row, s in rows.items():

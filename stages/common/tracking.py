@@ -222,22 +222,36 @@ class StageRun:
         try:
             import copy
 
-            import mlflow.pytorch
             import torch
-            from mlflow.models import infer_signature
 
             net = copy.deepcopy(model).cpu().eval()
             with torch.no_grad():
                 y = None if label_example is None else torch.as_tensor(label_example)
                 energy = net(torch.as_tensor(input_example), y).numpy()
-            mlflow.pytorch.log_model(
-                net, name="model", signature=infer_signature(input_example, energy), input_example=input_example,
-                code_paths=[str(Path(__file__).resolve().parents[2] / "ebm")],
-                pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", f"numpy=={np.__version__}"],
-                registered_model_name=registered_name,
-                serialization_format="pickle")  # the module itself: forward(x, y) keeps its label argument
+            # MLflow checks the input example by calling forward(x) alone, which a conditional energy refuses:
+            # a warning with a traceback that says nothing about the logged model
+            quiet = logging.getLogger("mlflow")
+            level = quiet.level
+            quiet.setLevel(logging.ERROR if label_example is not None else level)
+            try:
+                self._log_pytorch_model(net, registered_name, input_example, energy)
+            finally:
+                quiet.setLevel(level)
         except Exception as e:
             self._warn(e)
+
+    @staticmethod
+    def _log_pytorch_model(net, registered_name: str, input_example, energy) -> None:
+        import mlflow.pytorch
+        import torch
+        from mlflow.models import infer_signature
+
+        mlflow.pytorch.log_model(
+            net, name="model", signature=infer_signature(input_example, energy), input_example=input_example,
+            code_paths=[str(Path(__file__).resolve().parents[2] / "ebm")],
+            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", f"numpy=={np.__version__}"],
+            registered_model_name=registered_name,
+            serialization_format="pickle")  # the module itself: forward(x, y) keeps its label argument
 
     def log_experiment(self, params: dict, metrics: dict) -> None:
         """Every param and every metric of the pipeline on this DVC experiment's parent run."""
