@@ -8,6 +8,7 @@ from dataclasses import asdict
 import torch
 from tqdm import tqdm
 
+from ebm.checkpoint import pack
 from ebm.data import dequantize
 from ebm.evaluation import SmallCNN, predict, train_classifier
 from stages.common.data import load_split
@@ -35,10 +36,9 @@ def main(args) -> None:
             run.log_metrics({"train_loss": loss}, step=epoch)
         logits, _ = predict(model, xt)
         acc = (logits.argmax(1) == yt).float().mean().item()
-        save_torch(classifier_dir() / "model.pt", {
-            "model": model.state_dict(), "config": asdict(cfg), "in_channels": x.shape[1],
-            "n_classes": meta["n_classes"], "dataset": DATASET,
-        })
+        save_torch(classifier_dir() / "model.pt", pack(
+            "classifier", {"in_channels": x.shape[1], "n_classes": meta["n_classes"], "width": cfg.width}, model,
+            config=asdict(cfg), dataset=DATASET))
         run.write_metrics(metrics_file("classifier"), {"test_accuracy": acc})
         print(f"classifier: test accuracy {acc:.4f} on {len(yt)} held-out {DATASET}")
 

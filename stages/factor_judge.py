@@ -15,6 +15,7 @@ from dataclasses import asdict
 import torch
 from tqdm import tqdm
 
+from ebm.checkpoint import pack
 from ebm.composition.judge import FactorJudge, reading_errors, read_factors, train_judge
 from stages.common.composition import load_dsprites
 from stages.common.io import save_torch
@@ -44,7 +45,7 @@ def main(args) -> None:
                    "position_error_mean": err["position"].mean().item(),
                    "rotation_error_deg_median": err["rotation"].median().item()}
         save_torch(composition_model("judge") / "model.pt",
-                   {"model": model.state_dict(), "image_size": size, "hidden": list(cfg.hidden), "config": asdict(cfg)})
+                   pack("factor_judge", {"image_size": size, "hidden": list(cfg.hidden)}, model, config=asdict(cfg)))
         run.write_metrics(METRICS / "factor_judge.json", metrics)
     print("factor_judge on held-out images: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
 

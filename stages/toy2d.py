@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from ebm.checkpoint import pack  # noqa: E402
 from ebm.composition import toy2d  # noqa: E402
 from ebm.composition.compose import compose_langevin  # noqa: E402
 from ebm.training import Trainer, random_batches  # noqa: E402
@@ -92,8 +93,9 @@ def main(args) -> None:
         with atomic_path(out) as tmp:
             tmp.mkdir(parents=True)
             for name, model in models.items():
-                save_torch(tmp / f"{name}.pt", {"model": model.state_dict(), "hidden": net.hidden, "act": net.act,
-                                                "spectral_norm": net.spectral_norm, "input_scale": cfg.input_scale})
+                save_torch(tmp / f"{name}.pt", pack("toy_energy", {"hidden": list(net.hidden), "act": net.act,
+                                                                   "spectral_norm": net.spectral_norm,
+                                                                   "input_scale": cfg.input_scale}, model))
         for name, rows in curves.items():
             write_csv(PLOTS / "toy2d" / f"{name}.csv", rows)
         draw(models, samples, traces, FIGURE)

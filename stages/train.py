@@ -27,6 +27,7 @@ from ebm.accel import (
     accelerate, all_equal, all_mean, env_context, init_distributed, rank_seed, resolve_device, shutdown, uniform_on,
     wrap_ddp,
 )
+from ebm.checkpoint import pack
 from ebm.data import dequantize
 from ebm.models import build_energy
 from ebm.training import DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit
@@ -40,12 +41,10 @@ from stages.common.resume import ResumeDir, exclusive, fingerprint
 
 
 def checkpoint(model, var, meta, step) -> dict:
-    """Self-describing: the sample and evaluate stages rebuild the model from this alone."""
-    return {
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},  # loadable without the GPU
-        "network": var.network, "in_channels": meta["shape"][0], "image_size": meta["shape"][-1], "label_dim": meta["n_classes"] if var.conditional else 0,
-        "dataset": var.dataset, "step": step, "variant": asdict(var),
-    }
+    """Self-describing: the sample and evaluate stages rebuild the model from this alone (weights on the CPU)."""
+    args = {"name": var.network, "in_channels": meta["shape"][0], "image_size": meta["shape"][-1],
+            "label_dim": meta["n_classes"] if var.conditional else 0}
+    return pack("energy", args, model, dataset=var.dataset, step=step, variant=asdict(var))
 
 
 def main(args) -> None:

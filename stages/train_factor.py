@@ -16,7 +16,8 @@ from dataclasses import asdict
 
 import torch
 
-from ebm.composition.dsprites import factor_labels
+from ebm.checkpoint import pack
+from ebm.composition.dsprites import LABEL_DIMS, factor_labels
 from ebm.data import uniform_like
 from ebm.sampling import langevin
 from ebm.training import Trainer, random_batches
@@ -49,9 +50,10 @@ def main(args) -> None:
                          n_steps=3 * langevin_cfg.n_steps)
         grid = PLOTS / "images" / "train_factor" / args.factor / "samples.png"
         save_grid(grid, torch.cat([x[show], fresh, trainer.last_negatives[:16]]), nrow=16, scale=3)
+        arch = {"d_in": x[0].numel(), "hidden": list(net.hidden), "label_dim": LABEL_DIMS[args.factor], "act": net.act,
+                "spectral_norm": net.spectral_norm}
         save_torch(composition_model(f"factor_{args.factor}") / "model.pt",
-                   {"model": model.state_dict(), "factor": args.factor, "d_in": x[0].numel(), "image_size": shape[-1],
-                    "net": asdict(net)})
+                   pack("mlp_energy", arch, model, factor=args.factor, image_size=shape[-1], net=asdict(net)))
         write_csv(PLOTS / "train_factor" / f"{args.factor}.csv", rows)
         run.write_metrics(METRICS / "train_factor" / f"{args.factor}.json",
                           {"final_loss": rows[-1]["loss"], "final_e_pos": rows[-1]["e_pos"], "final_e_neg": rows[-1]["e_neg"]})

@@ -24,14 +24,15 @@ import torch
 from tqdm import tqdm
 
 from ebm.training import DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit
-from ebm.trajectories import Coder, chain_start, next_step_pairs, train_fc, train_lstm, window_starts, windows
+from ebm.trajectories import (Coder, chain_start, next_step_pairs, train_fc, train_lstm, build_trajectory_model, window_starts,
+                              windows)
 from stages.common.io import UserError, save_torch, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.paths import METRICS, PLOTS, trajectories_dir, trajectory_model
 from stages.common.resume import ResumeDir, fingerprint
 from stages.common.tracking import stage_run
-from stages.common.trajectories import MODELS_ALL, build_model, checkpoint, load_trajectories
+from stages.common.trajectories import MODELS_ALL, checkpoint, load_trajectories
 
 
 KEYS = ("loss", "e_pos", "e_neg")  # what a curve row keeps
@@ -122,7 +123,7 @@ def main(args) -> None:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     coder = Coder.fit(states)
-    model = build_model(name, coder.dim, k, asdict(cfg[0]))
+    model = build_trajectory_model(name, coder.dim, k, asdict(cfg[0]))
     flat = {k_: v for k_, v in section_params(params, "seed", "trajectory").items()  # what dvc.yaml declares
             if k_ == "seed" or k_.startswith((f"trajectory.{name}.", "trajectory.context"))}
     data_hash = hashlib.sha256((trajectories_dir() / "trajectories.npz").read_bytes()).hexdigest()

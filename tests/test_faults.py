@@ -132,13 +132,13 @@ def test_n_reference_above_the_dataset_size_is_refused(tmp_path, monkeypatch):
 
 # --- checkpoints ---------------------------------------------------------------------------------
 
-def energy_ckpt(**edit) -> dict:
+def energy_ckpt(**args) -> dict:
+    from ebm.checkpoint import pack
     from ebm.models import build_energy
 
-    model = build_energy("digits_resnet", 1)
-    ckpt = {"model": model.state_dict(), "network": "digits_resnet", "in_channels": 1, "image_size": 8,
-            "label_dim": 0, "dataset": "digits", "step": 1}
-    ckpt.update(edit)
+    ckpt = pack("energy", {"name": "digits_resnet", "in_channels": 1, "image_size": 8, "label_dim": 0},
+                build_energy("digits_resnet", 1), dataset="digits", step=1)
+    ckpt["args"].update(args)
     return ckpt
 
 
@@ -153,7 +153,9 @@ def nan_weights() -> dict:
     ("content", "expected"),
     [
         (lambda: torch.zeros(3), "corrupt checkpoint (not a checkpoint of this pipeline)"),
-        (lambda: energy_ckpt(network="vgg"), "checkpoint names an unknown network 'vgg'"),
+        (lambda: energy_ckpt(name="vgg"), "checkpoint names an unknown network 'vgg'"),
+        (lambda: {**energy_ckpt(), "kind": "classifier"}, "not a checkpoint (kind 'classifier', expected 'energy')"),
+        (lambda: energy_ckpt(label_dim=10), "corrupt checkpoint (RuntimeError)"),  # weights of another shape
         (nan_weights, "non-finite weights"),
     ],
 )

@@ -18,6 +18,7 @@ import pytest
 import torch
 import yaml
 
+from ebm.checkpoint import pack
 from ebm.generalization import (
     DatasetUnavailable, RestoreConfig, auroc, bottom_half, cross_class_chains, energy_logits, fit_calibration,
     load_torchvision_set, mse_per_image, ood_scores, other_labels, pgd, project, restore, roc, salt_and_pepper,
@@ -237,12 +238,11 @@ def workspace(tmp_path_factory):
     torch.manual_seed(0)
     for name, label_dim in (("digits_cond", 10), ("digits_uncond", 0)):
         (ws / "models" / name).mkdir(parents=True)
-        torch.save({"model": build_energy("digits_resnet", 1, label_dim).state_dict(), "network": "digits_resnet",
-                    "in_channels": 1, "image_size": 8, "label_dim": label_dim, "dataset": "digits"},
-                   ws / "models" / name / "model.pt")
+        torch.save(pack("energy", {"name": "digits_resnet", "in_channels": 1, "image_size": 8, "label_dim": label_dim},
+                        build_energy("digits_resnet", 1, label_dim), dataset="digits"), ws / "models" / name / "model.pt")
     (ws / "models/classifier").mkdir()
-    torch.save({"model": SmallCNN(1, 10, 4).state_dict(), "config": {"width": 4}, "in_channels": 1,
-                "n_classes": 10, "dataset": "digits"}, ws / "models/classifier/model.pt")
+    torch.save(pack("classifier", {"in_channels": 1, "n_classes": 10, "width": 4}, SmallCNN(1, 10, 4),
+                    config={"width": 4}, dataset="digits"), ws / "models/classifier/model.pt")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["restore"] |= {"n_images": 6, "denoise_rounds": 1, "inpaint_rounds": 1, "n_steps": 2}
     params["crossclass"] |= {"n_images": 6, "rounds": 2, "n_steps": 2}

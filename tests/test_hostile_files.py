@@ -79,8 +79,11 @@ def test_a_real_checkpoint_still_loads(tmp_path, monkeypatch):
     from stages.common.models import energy_from_checkpoint
 
     monkeypatch.chdir(tmp_path)
+    from ebm.checkpoint import pack
+
     model = build_energy("digits_resnet", 1, 10, 8)
-    torch.save({"model": model.state_dict(), "network": "digits_resnet", "in_channels": 1, "image_size": 8,
-                "label_dim": 10, "dataset": "digits", "step": 1, "variant": {"conditional": True}}, "m.pt")
+    torch.save(pack("energy", {"name": "digits_resnet", "in_channels": 1, "image_size": 8, "label_dim": 10}, model,
+                    dataset="digits", step=1, variant={"conditional": True}), "m.pt")
     loaded, ckpt = energy_from_checkpoint(Path("m.pt"), "fix")
-    assert ckpt["step"] == 1 and sum(p.numel() for p in loaded.parameters()) > 0
+    assert ckpt["step"] == 1 and ckpt["label_dim"] == 10 and sum(p.numel() for p in loaded.parameters()) > 0
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in loaded.state_dict().items())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ebm.checkpoint import register
 from ebm.models.mlp import MLPEnergy
 from ebm.models.mnist import MnistEnergy
 from ebm.models.resnet import SPECS, ResNetEnergy
@@ -12,6 +13,7 @@ from ebm.models.spectral import power_iteration, sn_vectors
 NETWORKS = (*SPECS, "mnist", "mlp")
 
 
+@register("energy")  # checkpoint args: name, in_channels, label_dim, image_size
 def build_energy(name: str, in_channels: int, label_dim: int = 0, image_size: int | None = None) -> nn.Module:
     """The energy network ``name``; ``label_dim = 0`` gives an unconditional model."""
     if name in SPECS:

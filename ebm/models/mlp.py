@@ -5,11 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ebm.checkpoint import register
 from ebm.models.conditioning import LabelAffine, as_label_vector
 from ebm.models.resnet import activation
 from ebm.models.spectral import SNLinear
 
 
+@register("mlp_energy")
 class MLPEnergy(nn.Module):
     """E(x, y) for x: [B, D]; the label enters as a bias on every hidden layer."""
 

@@ -15,6 +15,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from ebm.checkpoint import register
 from ebm.config import gt
 from ebm.models import MLPEnergy
 
@@ -71,3 +72,17 @@ class LSTMPredictor(nn.Module):
     def forward(self, z: torch.Tensor, state=None):
         h, state = self.lstm(z, state)
         return self.head(h), state
+
+
+@register("trajectory_model")
+def build_trajectory_model(name: str, dim: int, k: int, arch: dict) -> nn.Module:
+    """One of the four trajectory models by name, ``arch`` its section's network fields."""
+    if name == "ebm_cond":
+        return conditional_energy(dim, k, NetConfig(**arch))
+    if name == "ebm_uncond":
+        return window_energy(dim, k + 1, NetConfig(**arch))
+    if name == "fc":
+        return FCPredictor(dim, k, FCConfig(**arch))
+    if name == "lstm":
+        return LSTMPredictor(dim, LSTMConfig(**arch))
+    raise ValueError(f"unknown trajectory model {name!r}")

@@ -18,7 +18,7 @@ from ebm.models import MLPEnergy
 from ebm.sampling import LangevinConfig
 from ebm.training import TrainConfig, fit
 from stages.common.io import UserError, atomic_path
-from stages.common.models import NOT_OURS, load_checkpoint
+from stages.common.models import model_from_checkpoint
 from stages.common.paths import composition_model, dsprites_file
 
 REAL_URL = "https://github.com/deepmind/dsprites-dataset/raw/master/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
@@ -151,25 +151,16 @@ def factor_from_checkpoint(factor: str) -> nn.Module:
     """The trained EBM of one factor, eval mode, weights frozen."""
     path = composition_model(f"factor_{factor}") / "model.pt"
     fix = f"dvc repro train_factor@{factor}"
-    ckpt = load_checkpoint(path, f"{factor} EBM checkpoint", fix)
-    try:
-        model = factor_energy(ckpt["d_in"], factor, NetParams(**ckpt["net"]))
-        model.load_state_dict(ckpt["model"])
-    except NOT_OURS as e:
-        raise UserError(f"{path}: corrupt checkpoint ({type(e).__name__}); run `{fix}`") from None
-    return model.eval().requires_grad_(False)
+    model, info = model_from_checkpoint(path, f"{factor} EBM checkpoint", fix, "mlp_energy")
+    if info.get("factor") != factor:
+        raise UserError(f"{path}: an EBM of {info.get('factor')!r:.40}, not of {factor!r}; run `{fix}`")
+    return model.requires_grad_(False)
 
 
 def judge_from_checkpoint() -> FactorJudge:
     path = composition_model("judge") / "model.pt"
     fix = "dvc repro factor_judge"
-    ckpt = load_checkpoint(path, "factor judge checkpoint", fix)
-    try:
-        model = FactorJudge(ckpt["image_size"], tuple(ckpt["hidden"]))
-        model.load_state_dict(ckpt["model"])
-    except NOT_OURS as e:
-        raise UserError(f"{path}: corrupt checkpoint ({type(e).__name__}); run `{fix}`") from None
-    return model.eval().requires_grad_(False)
+    return model_from_checkpoint(path, "factor judge checkpoint", fix, "factor_judge")[0].requires_grad_(False)
 
 
 def train_loop(trainer, batches, n_iters: int, log_every: int, run, desc: str, metric_prefix: str = "") -> list[dict]:

@@ -7,8 +7,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ebm.checkpoint import unpack
 from ebm.evaluation import SmallCNN
-from ebm.models import NETWORKS, build_energy
+from ebm.models import NETWORKS
 from stages.common.io import UserError, load_torch
 
 
@@ -28,26 +29,25 @@ def load_checkpoint(path: Path, what: str, fix: str) -> dict:
     return ckpt
 
 
-def energy_from_checkpoint(path: Path, fix: str) -> tuple[nn.Module, dict]:
-    ckpt = load_checkpoint(path, "checkpoint", fix)
-    if ckpt.get("network") not in NETWORKS:
-        raise UserError(f"{path}: checkpoint names an unknown network {ckpt.get('network')!r:.40} "
-                        f"(known: {', '.join(NETWORKS)}); run `{fix}`")
+def model_from_checkpoint(path: Path, what: str, fix: str, kind: str) -> tuple[nn.Module, dict]:
+    """The one loader of every model file the pipeline writes (``ebm.checkpoint.pack``): the network, eval mode,
+    and what the file says about it (its builder's arguments and its metadata, one flat dict)."""
+    ckpt = load_checkpoint(path, what, fix)
+    if ckpt.get("kind") != kind:
+        raise UserError(f"{path}: not a {what} (kind {ckpt.get('kind')!r:.40}, expected {kind!r}); run `{fix}`")
     try:
-        model = build_energy(ckpt["network"], ckpt["in_channels"], ckpt["label_dim"], ckpt.get("image_size"))
-        model.load_state_dict(ckpt["model"])
+        info = {**ckpt["args"], **{k: v for k, v in ckpt.items() if k not in ("kind", "args", "model")}}
+        if kind == "energy" and info["name"] not in NETWORKS:
+            raise UserError(f"{path}: checkpoint names an unknown network {info['name']!r:.40} "
+                            f"(known: {', '.join(NETWORKS)}); run `{fix}`")
+        return unpack(ckpt), info
     except NOT_OURS as e:
-        raise UserError(f"{path}: corrupt checkpoint ({type(e).__name__}); run `{fix}`") from None
-    model.eval()
-    return model, ckpt
+        raise UserError(f"{path}: corrupt {what} ({type(e).__name__}); run `{fix}`") from None
+
+
+def energy_from_checkpoint(path: Path, fix: str) -> tuple[nn.Module, dict]:
+    return model_from_checkpoint(path, "checkpoint", fix, "energy")
 
 
 def classifier_from_checkpoint(path: Path) -> SmallCNN:
-    fix = "dvc repro classifier"
-    ckpt = load_checkpoint(path, "classifier checkpoint", fix)
-    try:
-        model = SmallCNN(ckpt["in_channels"], ckpt["n_classes"], ckpt["config"]["width"])
-        model.load_state_dict(ckpt["model"])
-    except NOT_OURS as e:
-        raise UserError(f"{path}: corrupt classifier checkpoint ({type(e).__name__}); run `{fix}`") from None
-    return model.eval()
+    return model_from_checkpoint(path, "classifier checkpoint", "dvc repro classifier", "classifier")[0]

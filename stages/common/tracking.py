@@ -228,11 +228,12 @@ class StageRun:
             with torch.no_grad():
                 y = None if label_example is None else torch.as_tensor(label_example)
                 energy = net(torch.as_tensor(input_example), y).numpy()
-            # MLflow checks the input example by calling forward(x) alone, which a conditional energy refuses:
-            # a warning with a traceback that says nothing about the logged model
+            # Quiet: MLflow checks the input example by calling forward(x) alone, which a conditional energy
+            # refuses (a traceback that says nothing about the logged model), and warns that pickle, chosen
+            # above on purpose, runs code when loaded (so does any PyTorch module file; load your own models)
             quiet = logging.getLogger("mlflow")
             level = quiet.level
-            quiet.setLevel(logging.ERROR if label_example is not None else level)
+            quiet.setLevel(logging.ERROR)
             try:
                 self._log_pytorch_model(net, registered_name, input_example, energy)
             finally:

@@ -10,13 +10,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from ebm.checkpoint import pack
 from ebm.config import ConfigError, between, build, build_split, ge, gt
 from ebm.sampling import LangevinConfig
-from ebm.trajectories import (ChainConfig, Coder, FCConfig, FCPredictor, GaitConfig, LSTMConfig, LSTMPredictor, NetConfig, RecordConfig,
-                              RegressionConfig, conditional_energy, window_energy)
+from ebm.trajectories import (ChainConfig, Coder, FCConfig, GaitConfig, LSTMConfig, NetConfig, RecordConfig,
+                              RegressionConfig)
 from ebm.training import GuardConfig, TrainConfig
 from stages.common.io import UserError, load_npz
-from stages.common.models import NOT_OURS, load_checkpoint
+from stages.common.models import NOT_OURS, model_from_checkpoint
 from stages.common.paths import trajectories_dir, trajectory_model
 
 MODELS_ALL = ("ebm_cond", "ebm_uncond", "fc", "lstm")
@@ -135,30 +136,18 @@ def load_trajectories() -> tuple[dict[str, torch.Tensor], dict]:
 
 # --- checkpoints ---
 
-def build_model(name: str, dim: int, k: int, arch: dict) -> nn.Module:
-    if name == "ebm_cond":
-        return conditional_energy(dim, k, NetConfig(**arch))
-    if name == "ebm_uncond":
-        return window_energy(dim, k + 1, NetConfig(**arch))
-    if name == "fc":
-        return FCPredictor(dim, k, FCConfig(**arch))
-    return LSTMPredictor(dim, LSTMConfig(**arch))
-
-
 def checkpoint(name: str, model: nn.Module, coder: Coder, k: int, arch, extra: dict | None = None) -> dict:
-    """Self-describing: the evaluate stage rebuilds the model from this alone."""
-    return {"name": name, "model": model.state_dict(), "coder": coder.state_dict(), "context": k,
-            "dim": coder.dim, "arch": asdict(arch), **(extra or {})}
+    """Self-describing: the evaluate stage rebuilds the model and its coordinates from this alone."""
+    return pack("trajectory_model", {"name": name, "dim": coder.dim, "k": k, "arch": asdict(arch)}, model,
+                coder=coder.state_dict(), context=k, **(extra or {}))
 
 
 def load_model(name: str) -> tuple[nn.Module, Coder, dict]:
     path = trajectory_model(name) / "model.pt"
     fix = f"dvc repro train_traj@{name}"
-    ckpt = load_checkpoint(path, f"{name} trajectory model", fix)
+    model, info = model_from_checkpoint(path, f"{name} trajectory model", fix, "trajectory_model")
     try:
-        model = build_model(ckpt["name"], ckpt["dim"], ckpt["context"], ckpt["arch"])
-        model.load_state_dict(ckpt["model"])
-        coder = Coder(**ckpt["coder"])
+        coder = Coder(**info["coder"])
     except NOT_OURS as e:
         raise UserError(f"{path}: corrupt checkpoint ({type(e).__name__}); run `{fix}`") from None
-    return model.eval().requires_grad_(False), coder, ckpt
+    return model.requires_grad_(False), coder, info
