@@ -42,7 +42,7 @@ def main() -> None:
     print("\nCompare runs:   .venv/bin/dvc exp show --only-changed   |   .venv/bin/dvc metrics diff HEAD   |   "
           ".venv/bin/dvc plots show  (writes dvc_plots/index.html)")
     print(f"MLflow UI:      .venv/bin/mlflow ui --backend-store-uri sqlite:///{repo_root() / 'mlflow.db'}"
-          "   then open http://127.0.0.1:5000")
+          "   then open http://127.0.0.1:5000/#/experiments/1?workflowType=machine_learning (one row per experiment)")
 
 
 if __name__ == "__main__":
