@@ -35,7 +35,8 @@ from stages.common.params import flatten
 
 EXPERIMENT = "igebm"
 HTTP_TIMEOUT = 5  # seconds; a tracking server slower than this is treated as down
-# MLflow 3 opens an experiment on the page its kind asks for: training runs, not GenAI traces
+# What the experiment is, for MLflow's API and the UIs that read it. MLflow 3.17's UI does not: it opens on the
+# page of its own GenAI / Model training switch (URL ?workflowType=machine_learning; README)
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 PARENT_TAG = "igebm.parent_key"  # on the one parent run per DVC experiment: "<name>:<params sha256[:12]>"
 PARAM_CHARS = 6000  # MLflow's limit on a param value
