@@ -30,7 +30,7 @@ from ebm.accel import (
 from ebm.checkpoint import pack
 from ebm.data import dequantize
 from ebm.models import build_energy
-from ebm.training import DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit
+from ebm.training import DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit, postfix
 from stages.common.data import load_split
 from stages.common.io import UserError, atomic_path, grid_array, save_grid, save_torch, write_csv
 from stages.common.launch import main_rank_run, relaunch, under_torchrun
@@ -112,7 +112,7 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
 
         def on_log(step, stats):
             run.log_metrics({**stats, "lr": trainer.lr * train_cfg.lr_scale(step)}, step=step)
-            bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
+            bar.set_postfix(postfix(stats))
 
         def on_rollback(step, event):
             run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)

@@ -23,7 +23,7 @@ from dataclasses import asdict
 import torch
 from tqdm import tqdm
 
-from ebm.training import DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit
+from ebm.training import CURVE_KEYS, DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit, postfix
 from ebm.trajectories import (Coder, chain_start, next_step_pairs, train_fc, train_lstm, build_trajectory_model, window_starts,
                               windows)
 from stages.common.io import UserError, save_torch, write_csv
@@ -33,9 +33,6 @@ from stages.common.paths import METRICS, PLOTS, trajectories_dir, trajectory_mod
 from stages.common.resume import ResumeDir, fingerprint
 from stages.common.tracking import stage_run
 from stages.common.trajectories import MODELS_ALL, checkpoint, load_trajectories
-
-
-KEYS = ("loss", "e_pos", "e_neg")  # what a curve row keeps
 
 
 def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict], list[dict], ResumeDir]:
@@ -64,8 +61,8 @@ def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict]
         return batch["x"], yb
 
     def on_log(step, stats):
-        run.log_metrics({k: stats[k] for k in KEYS}, step=step)
-        bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
+        run.log_metrics({k: stats[k] for k in CURVE_KEYS}, step=step)
+        bar.set_postfix(postfix(stats))
 
     def on_rollback(step, event):
         run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
@@ -78,7 +75,7 @@ def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict]
 
     try:
         fit(trainer, next_batch, train_cfg.n_iters, log_every=loop.log_every, start=start, log=log,
-            guard=DivergenceGuard(trainer, guard_cfg), keys=KEYS, on_log=on_log, on_rollback=on_rollback,
+            guard=DivergenceGuard(trainer, guard_cfg), keys=CURVE_KEYS, on_log=on_log, on_rollback=on_rollback,
             hooks=[(loop.resume_every, resume)], steps=bar)
     except DivergenceError as e:
         raise UserError(f"train_traj@{name}: {e}; lower trajectory.{name}.lr or trajectory.{name}.step_size") from None

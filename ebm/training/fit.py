@@ -1,6 +1,7 @@
-"""One fit loop for every EBM the pipeline trains (images, dSprites factors, 2-D toys, cross-product
-models, trajectories): Algorithm 1 steps under the learning-rate schedule, the divergence guard,
-periodic hooks (history checkpoints, resume states) and logging callbacks.
+"""One fit loop for the EBMs the pipeline trains with Algorithm 1 (images, dSprites factors, 2-D toys,
+cross-product models, trajectories): Algorithm 1 steps under the learning-rate schedule, the
+divergence guard, periodic hooks (history checkpoints, resume states) and logging callbacks.
+The continual-learning EBM is not one of them: it trains task by task in ebm.continual's loop.
 
 The loop is pure: batches come from a function of the step, and whatever touches files or a
 tracking server is a callback of the caller. Order within a step, which results depend on: the
@@ -14,6 +15,12 @@ from dataclasses import dataclass, field
 
 from ebm.training.algorithm1 import Trainer
 from ebm.training.guard import DivergenceGuard
+from ebm.training.loss import CURVE_KEYS
+
+
+def postfix(stats: dict) -> dict[str, str]:
+    """The curve stats formatted for a progress bar's postfix."""
+    return {k: f"{stats[k]:.4f}" if k == "loss" else f"{stats[k]:.3f}" for k in CURVE_KEYS}
 
 
 @dataclass

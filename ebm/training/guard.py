@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from ebm.config import between, ge, gt
+from ebm.training.loss import CURVE_KEYS
 
 
 class DivergenceError(RuntimeError):
@@ -39,8 +40,7 @@ class DivergenceGuard:
         self.rollbacks = 0
 
     def healthy(self, stats: dict) -> bool:
-        values = [stats["loss"], stats["e_pos"], stats["e_neg"]]
-        return all(math.isfinite(v) for v in values) and max(abs(stats["e_pos"]), abs(stats["e_neg"])) <= self.cfg.energy_bound
+        return all(math.isfinite(stats[k]) for k in CURVE_KEYS) and max(abs(stats["e_pos"]), abs(stats["e_neg"])) <= self.cfg.energy_bound
 
     def check(self, step: int, stats: dict) -> dict | None:
         """Call after each step; returns a rollback event (dict) or None."""
@@ -53,7 +53,7 @@ class DivergenceGuard:
             return None
         self.candidate = None
         self.rollbacks += 1
-        bad = ", ".join(f"{k}={stats[k]:.4g}" for k in ("loss", "e_pos", "e_neg"))
+        bad = ", ".join(f"{k}={stats[k]:.4g}" for k in CURVE_KEYS)
         if self.rollbacks > self.cfg.max_rollbacks:
             raise DivergenceError(f"training diverged at step {step} ({bad}) after {self.cfg.max_rollbacks} rollbacks")
         lr = self.trainer.lr * self.cfg.lr_decay

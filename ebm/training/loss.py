@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+CURVE_KEYS = ("loss", "e_pos", "e_neg")  # the stats a training curve keeps and the divergence guard checks
+
 
 def contrastive_loss(e_pos: torch.Tensor, e_neg: torch.Tensor, l2_coeff: float = 1.0) -> tuple[torch.Tensor, dict]:
     """mean E(x+) - mean E(x-) + alpha (mean E(x+)^2 + mean E(x-)^2).

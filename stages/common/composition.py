@@ -16,7 +16,7 @@ from ebm.composition.judge import FactorJudge, JudgeConfig, JudgeTolerance
 from ebm.config import ConfigError, between, build, build_split, ge, gt
 from ebm.models import MLPEnergy
 from ebm.sampling import LangevinConfig
-from ebm.training import TrainConfig, fit
+from ebm.training import CURVE_KEYS, TrainConfig, fit, postfix
 from stages.common.io import UserError, atomic_path
 from stages.common.models import model_from_checkpoint
 from stages.common.paths import composition_model, dsprites_file
@@ -168,14 +168,13 @@ def train_loop(trainer, batches, n_iters: int, log_every: int, run, desc: str, m
     (step, loss, e_pos, e_neg)."""
     from tqdm import tqdm
 
-    keys = ("loss", "e_pos", "e_neg")
     bar = tqdm(range(1, n_iters + 1), desc=desc, unit="it")
 
     def on_log(step, stats):
-        run.log_metrics({f"{metric_prefix}{k}": stats[k] for k in keys}, step=step)
-        bar.set_postfix(loss=f"{stats['loss']:.4f}", e_pos=f"{stats['e_pos']:.3f}", e_neg=f"{stats['e_neg']:.3f}")
+        run.log_metrics({f"{metric_prefix}{k}": stats[k] for k in CURVE_KEYS}, step=step)
+        bar.set_postfix(postfix(stats))
 
-    return fit(trainer, lambda step: next(batches), n_iters, log_every=log_every, keys=keys, on_log=on_log,
+    return fit(trainer, lambda step: next(batches), n_iters, log_every=log_every, keys=CURVE_KEYS, on_log=on_log,
                steps=bar).rows
 
 
