@@ -83,6 +83,9 @@ def test_lr_anneal_is_constant_then_falls_linearly_and_scales_the_adam_step():
     assert cfg.lr_scale(76) == 1.0 - 1 / 26 and cfg.lr_scale(100) == 1 / 26  # linear to ~0 at the end
     assert all(cfg.lr_scale(s) > cfg.lr_scale(s + 1) for s in range(75, 100))
     assert TrainConfig(n_iters=100).lr_scale(100) == 1.0  # default: constant, as the original
+    floored = TrainConfig(n_iters=100, lr_anneal_from=0.5, lr_floor=0.2)
+    assert floored.lr_scale(50) == 1.0 and floored.lr_scale(100) == 0.2  # falls, then holds at the floor
+    assert floored.lr_scale(95) == 0.2 and floored.lr_scale(60) > 0.2
 
     def moved(scale):
         p = torch.nn.Parameter(torch.zeros(3))

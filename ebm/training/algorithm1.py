@@ -40,6 +40,10 @@ class TrainConfig:
     # iteration (1.0: constant, as the original). EBM training oscillates; a short run's last iterate
     # is otherwise wherever the oscillation happens to be.
     lr_anneal_from: float = field(default=1.0, metadata=between(0, 1))
+    # The anneal stops at this fraction of the learning rate (0: down to ~0 at the last iteration).
+    # Above 0 the late checkpoints keep moving, so a historical ensemble of them has an oscillation to
+    # average over (docs/generation.md measures both).
+    lr_floor: float = field(default=0.0, metadata=between(0, 1))
     # Weight of a label contrast for conditional models: each positive image is also scored under
     # another image's label, and softplus(E(x, y) - E(x, y')) asks its own label to be the lower
     # (the pairwise form of the label loss in Li, Du, van de Ven & Mordatch 2020). Langevin
@@ -53,7 +57,7 @@ class TrainConfig:
     def lr_scale(self, step: int) -> float:
         """The learning-rate factor of iteration ``step`` (1-based)."""
         start = int(self.lr_anneal_from * self.n_iters)
-        return 1.0 if step <= start else (self.n_iters - step + 1) / (self.n_iters - start + 1)
+        return 1.0 if step <= start else max(self.lr_floor, (self.n_iters - step + 1) / (self.n_iters - start + 1))
 
 
 def random_batches(x: torch.Tensor, y: torch.Tensor | None, batch_size: int, generator=None) -> Iterator:
