@@ -1,6 +1,6 @@
 """The historical ensemble against one model, under different learning-rate schedules (docs/generation.md).
 
-    python -m bench.ensemble --variant digits_uncond                      # three schedules, ~12 min on 2 cores
+    python -m bench.ensemble --variant digits_uncond                      # three schedules, ~20 min on one core
     python -m bench.ensemble --variant digits_cond --schedules anneal constant --threads 1
 
 For each schedule it trains the variant once with the embedded default's `train` params (only the
