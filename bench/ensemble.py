@@ -38,8 +38,13 @@ def schedule(name: str) -> dict:
     if name == "constant":
         return {"lr_anneal_from": 1.0}
     if name.startswith("floor"):
-        return {"lr_floor": float(name[len("floor"):])}
-    raise SystemExit(f"error: --schedules: unknown schedule {name!r} (anneal, constant, floor<f>)")
+        try:
+            floor = float(name[len("floor"):])
+        except ValueError:
+            floor = -1.0
+        if 0 <= floor <= 1:
+            return {"lr_floor": floor}
+    raise SystemExit(f"error: --schedules: unknown schedule {name!r} (anneal, constant, floor<f> with f in [0, 1])")
 
 
 def main() -> None:
@@ -51,6 +56,8 @@ def main() -> None:
     ap.add_argument("--csv", type=Path)
     ap.add_argument("--figure", type=Path)
     args = ap.parse_args()
+    for name in args.schedules:  # before any training
+        schedule(name)
     torch.set_num_threads(args.threads)
 
     from ebm.accel import uniform_on
@@ -60,18 +67,24 @@ def main() -> None:
     from ebm.sampling import persistent_sample
     from ebm.training import FitLog, Trainer, batch_at, fit
     from stages.common.data import load_split
+    from stages.common.io import UserError
     from stages.common.models import classifier_from_checkpoint
     from stages.common.params import load_params, variant
     from stages.common.paths import classifier_dir
 
-    params = load_params()
-    var = variant(params, args.variant)
+    try:  # a missing file or a wrong variant: one line, before any training
+        params = load_params()
+        var = variant(params, args.variant)
+        if var.dataset != "digits":
+            raise UserError(f"--variant {args.variant}: its dataset is {var.dataset!r}; the FD here needs digits")
+        clf = classifier_from_checkpoint(classifier_dir() / "model.pt")
+        x, y, meta = load_split(var.dataset, "train")
+        x_test, _, _ = load_split(var.dataset, "test")
+    except UserError as e:
+        raise SystemExit(f"error: {e}") from None
     train_cfg, langevin_cfg, *_ = params["train"]
     persist_cfg, sample_langevin, _ = params["sample"]
     seed = params["seed"]
-    x, y, meta = load_split(var.dataset, "train")
-    x_test, _, _ = load_split(var.dataset, "test")
-    clf = classifier_from_checkpoint(classifier_dir() / "model.pt")
     _, f_test = predict(clf, dequantize(x_test, noise=False))
     n_classes = meta["n_classes"] if var.conditional else 0
     shape = tuple(meta["shape"])
