@@ -71,9 +71,10 @@ def main() -> None:
     from stages.common.models import classifier_from_checkpoint
     from stages.common.params import load_params, variant
     from stages.common.paths import classifier_dir
+    from stages.common.sections import images
 
     try:  # a missing file or a wrong variant: one line, before any training
-        params = load_params()
+        params = load_params(images.SECTIONS)
         var = variant(params, args.variant)
         if var.dataset != "digits":
             raise UserError(f"--variant {args.variant}: its dataset is {var.dataset!r}; the FD here needs digits")

@@ -32,6 +32,7 @@ from stages.common.io import UserError
 from stages.common.main import run_main
 from stages.common.params import load_params
 from stages.common.paths import PARAMS
+from stages.common.sections.full import SCHEMAS
 
 CONFIGS = Path(__file__).resolve().parent / "paper"
 
@@ -135,7 +136,7 @@ def main(args) -> None:
     tmp = PARAMS.with_name(f".{PARAMS.name}.paper")
     tmp.write_text(merged_text(PARAMS.read_text(), cfg["params"]))
     try:
-        load_params(tmp)  # a bad override stops here, before DVC starts
+        load_params(*SCHEMAS, path=tmp)  # a bad override stops here, before DVC starts
     finally:
         tmp.unlink()
     cmd = command(args.config, cfg)

@@ -15,6 +15,7 @@ from stages.common.data import load_split
 from stages.common.io import save_torch
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
+from stages.common.sections import images
 from stages.common.paths import classifier_dir, metrics_file
 from stages.common.tracking import stage_run
 
@@ -22,7 +23,7 @@ DATASET = "digits"
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS)
     cfg = params["classifier"]
     torch.manual_seed(params["seed"])
     x, y, meta = load_split(DATASET, "train")

@@ -33,6 +33,7 @@ from stages.common.composition import (  # noqa: E402
 )
 from stages.common.main import run_main  # noqa: E402
 from stages.common.params import load_params, section_params  # noqa: E402
+from stages.common import composition  # noqa: E402
 from stages.common.paths import METRICS, PLOTS  # noqa: E402
 from stages.common.tracking import stage_run  # noqa: E402
 
@@ -69,7 +70,7 @@ def draw(rows: list[tuple[str, torch.Tensor, list[str] | None]], path) -> None:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(composition.SECTIONS)
     cfg, tol, langevin_cfg = params["compose"]
     gen = torch.Generator().manual_seed(params["seed"])
     torch.manual_seed(params["seed"])

@@ -27,6 +27,8 @@ from stages.common.data import load_split
 from stages.common.io import UserError, atomic_path, write_csv, write_json
 from stages.common.main import run_main
 from stages.common.params import flatten, load_params
+from stages.common.sections import continual as continual_params
+from stages.common.sections import data as data_params
 from stages.common.paths import curves_dir, images_dir, metrics_file
 from stages.common.tracking import stage_run
 
@@ -185,7 +187,7 @@ def plot(rows: dict[str, dict], path, dataset: str) -> None:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(data_params.SECTIONS, continual_params.SECTIONS)
     settings = params["continual"]
     c = settings.common
     if c.dataset not in params["download"].datasets:

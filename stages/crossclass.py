@@ -29,6 +29,7 @@ from stages.common.figures import image_panel, save_figure
 from stages.common.io import UserError, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
+from stages.common.sections import generalization, images
 from stages.common.paths import curve_file, images_dir, metrics_file
 from stages.common.tracking import stage_run
 
@@ -59,7 +60,7 @@ def draw_noise(path, by_noise: dict[str, dict], default_noise: float) -> None:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS, generalization.SECTIONS)
     exp, cfg, langevin_cfg = params["crossclass"]
     if langevin_cfg.n_steps == 0:
         raise UserError("crossclass.n_steps = 0: the chains need at least one step per round")

@@ -33,6 +33,7 @@ from stages.common.composition import factor_from_checkpoint, load_dsprites, sav
 from stages.common.io import UserError, save_grid, write_csv  # noqa: E402
 from stages.common.main import run_main  # noqa: E402
 from stages.common.params import load_params, section_params  # noqa: E402
+from stages.common import composition  # noqa: E402
 from stages.common.paths import METRICS, PLOTS  # noqa: E402
 from stages.common.tracking import stage_run  # noqa: E402
 
@@ -111,7 +112,7 @@ def draw_curves(curves: dict, path) -> None:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(composition.SECTIONS)
     cfg, train_cfg, langevin_cfg = params["crossproduct"]
     orientation = params["_raw"].get("dsprites", {}).get("slice_orientation", 15)
     gen = torch.Generator().manual_seed(params["seed"])

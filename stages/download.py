@@ -22,6 +22,7 @@ from ebm.data import load_digits, stratified_split
 from stages.common.io import UserError, atomic_path, save_npz
 from stages.common.main import run_main
 from stages.common.params import load_params
+from stages.common.sections import data
 from stages.common.paths import dataset_dir
 from stages.common.tracking import stage_run
 
@@ -162,7 +163,7 @@ def checksum(splits: dict) -> str:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(data.SECTIONS)
     cfg = params["download"]
     if args.dataset not in cfg.datasets:
         raise UserError(f"download.datasets: {args.dataset!r} is not listed (listed: {', '.join(cfg.datasets)})")

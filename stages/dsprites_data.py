@@ -29,6 +29,7 @@ from stages.common.composition import DSpritesParams
 from stages.common.io import UserError, atomic_path, save_npz
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
+from stages.common import composition
 from stages.common.paths import dsprites_file, raw_dir
 from stages.common.tracking import stage_run
 
@@ -65,7 +66,7 @@ def build(cfg: DSpritesParams, seed: int):
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(composition.SECTIONS)
     cfg = params["dsprites"]
     with stage_run("dsprites", None, section_params(params, "seed", "dsprites")) as run:
         data, gen = build(cfg, params["seed"])

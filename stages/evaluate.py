@@ -18,6 +18,7 @@ from stages.common.io import UserError, load_npz
 from stages.common.main import run_main, variant_parser
 from stages.common.models import classifier_from_checkpoint
 from stages.common.params import load_params, section_params, variant
+from stages.common.sections import images
 from stages.common.paths import classifier_dir, metrics_file, samples_dir
 from stages.common.tracking import stage_run
 
@@ -30,7 +31,7 @@ def class_entropy(pred: torch.Tensor, n_classes: int) -> float:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS)
     var = variant(params, args.variant)
     cfg = params["evaluate"]
     if var.dataset != "digits":

@@ -33,11 +33,15 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ebm.sampling import LangevinConfig  # noqa: E402
-from ebm.trajectories import (ChainConfig, Coder, ebm_step, fc_step, horizon_fd, make_env, motion_scale, rollout_lstm,  # noqa: E402
-                              rollout_steps, rollout_window, sample_windows, segments)
+from ebm.trajectories.data import Coder  # noqa: E402
+from ebm.trajectories.metrics import horizon_fd, motion_scale, segments  # noqa: E402
+from ebm.trajectories.record import make_env  # noqa: E402
+from ebm.trajectories.rollout import (ChainConfig, ebm_step, fc_step, rollout_lstm, rollout_steps,  # noqa: E402
+                                      rollout_window, sample_windows)
 from stages.common.io import UserError, atomic_path, write_csv  # noqa: E402
 from stages.common.main import run_main  # noqa: E402
 from stages.common.params import load_params, section_params  # noqa: E402
+from stages.common import trajectories  # noqa: E402
 from stages.common.paths import DATA, METRICS, PLOTS  # noqa: E402
 from stages.common.tracking import stage_run  # noqa: E402
 from stages.common.trajectories import load_model, load_trajectories  # noqa: E402
@@ -118,7 +122,7 @@ def figure12(env_id: str, rows: dict[str, np.ndarray], n: int, every: int, size:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(trajectories.SECTIONS)
     sec = params["trajectory"]
     cfg, render = sec["evaluate"]
     k, names, seed = sec["top"].context, sec["top"].models, params["seed"]

@@ -21,12 +21,13 @@ from stages.common.composition import load_dsprites
 from stages.common.io import save_torch
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
+from stages.common import composition
 from stages.common.paths import METRICS, composition_model
 from stages.common.tracking import stage_run
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(composition.SECTIONS)
     cfg = params["factor_judge"]
     torch.manual_seed(params["seed"])
     data, test = load_dsprites()

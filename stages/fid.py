@@ -24,6 +24,8 @@ from stages.common.io import UserError, save_grid, save_npz
 from stages.common.main import run_main, variant_parser
 from stages.common.models import energy_from_checkpoint
 from stages.common.params import load_params, section_params, variant
+from stages.common import fid as fid_params
+from stages.common.sections import images
 from stages.common.paths import fid_samples_dir, history_dir, images_dir, metrics_file, model_dir
 from stages.common.tracking import stage_run
 
@@ -43,7 +45,7 @@ def features(net, images, score_cfg, device, what):
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS, fid_params.SECTIONS)
     var = variant(params, args.variant)
     variants, cfg, score_cfg, persist_cfg, langevin_cfg, accel = params["fid"]
     if args.variant not in variants:

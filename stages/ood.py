@@ -26,6 +26,7 @@ from stages.common.figures import plt, save_figure
 from stages.common.io import UserError, atomic_path, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
+from stages.common.sections import generalization, images
 from stages.common.paths import curves_dir, images_dir, metrics_file, raw_dir
 from stages.common.tracking import stage_run
 
@@ -72,7 +73,7 @@ def plot_histograms(path, s_in: np.ndarray, scores: dict[str, np.ndarray]) -> No
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS, generalization.SECTIONS)
     exp, cfg = params["ood"]
     if not cfg.sets:
         raise UserError("ood.sets = []: list at least one OOD set")

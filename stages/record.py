@@ -23,10 +23,11 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must be set be
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from ebm.trajectories import make_env, motion_stats, record  # noqa: E402
+from ebm.trajectories.record import make_env, motion_stats, record  # noqa: E402
 from stages.common.io import UserError, atomic_path  # noqa: E402
 from stages.common.main import run_main  # noqa: E402
 from stages.common.params import load_params, section_params  # noqa: E402
+from stages.common.sections import record as record_params  # noqa: E402
 from stages.common.paths import METRICS, PLOTS, trajectories_dir  # noqa: E402
 from stages.common.tracking import stage_run  # noqa: E402
 
@@ -55,7 +56,7 @@ def render_grid(env_id: str, trajectories: np.ndarray, every: int, size: int, pa
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(record_params.SECTIONS)
     cfg, gait, render = params["record"]
     seed = params["seed"]
     try:

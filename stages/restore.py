@@ -23,6 +23,7 @@ from stages.common.experiment import experiment_device, experiment_model, judge,
 from stages.common.figures import image_panel
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
+from stages.common.sections import generalization, images
 from stages.common.paths import images_dir, metrics_file
 from stages.common.tracking import stage_run
 
@@ -32,7 +33,7 @@ def class_kept(clf, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS, generalization.SECTIONS)
     exp, cfg, langevin_cfg = params["restore"]
     device = experiment_device(params, "restore")
     model, ckpt = experiment_model(params, "restore", device, conditional=True)

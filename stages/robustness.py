@@ -35,6 +35,7 @@ from stages.common.figures import plt, save_figure
 from stages.common.io import UserError, atomic_path, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
+from stages.common.sections import generalization, images
 from stages.common.paths import curves_dir, images_dir, metrics_file
 from stages.common.tracking import stage_run
 
@@ -67,7 +68,7 @@ def plot_curves(path, tables: dict[str, list[dict]]) -> None:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS, generalization.SECTIONS)
     exp, cfg, langevin_cfg = params["robustness"]
     device = experiment_device(params, "robustness")
     model, ckpt = experiment_model(params, "robustness", device, conditional=True)

@@ -15,6 +15,7 @@ from stages.common.io import UserError, save_grid, save_npz
 from stages.common.main import run_main, variant_parser
 from stages.common.models import energy_from_checkpoint
 from stages.common.params import load_params, section_params, variant
+from stages.common.sections import images
 from stages.common.paths import history_dir, images_dir, model_dir, samples_dir
 from stages.common.tracking import stage_run
 
@@ -32,7 +33,7 @@ def grid_order(y: torch.Tensor | None, n: int, per_class: int = 10) -> torch.Ten
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS)
     variant(params, args.variant)
     persist_cfg, langevin_cfg, accel = params["sample"]
     try:

@@ -28,6 +28,7 @@ from stages.common.composition import save_figure, train_loop  # noqa: E402
 from stages.common.io import atomic_path, save_torch, write_csv  # noqa: E402
 from stages.common.main import run_main  # noqa: E402
 from stages.common.params import load_params, section_params  # noqa: E402
+from stages.common import composition  # noqa: E402
 from stages.common.paths import METRICS, PLOTS, composition_model  # noqa: E402
 from stages.common.tracking import stage_run  # noqa: E402
 
@@ -73,7 +74,7 @@ def draw(models, samples, traces, path) -> None:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(composition.SECTIONS)
     cfg, net, train_cfg, langevin_cfg = params["toy2d"]
     torch.manual_seed(params["seed"])
     out = composition_model("toy2d")

@@ -36,6 +36,7 @@ from stages.common.io import UserError, atomic_path, grid_array, save_grid, save
 from stages.common.launch import main_rank_run, relaunch, under_torchrun
 from stages.common.main import run_main, variant_parser
 from stages.common.params import load_params, section_params, variant
+from stages.common.sections import images
 from stages.common.paths import curve_file, dataset_dir, images_dir, metrics_file, model_dir
 from stages.common.resume import ResumeDir, exclusive, fingerprint
 
@@ -48,7 +49,7 @@ def checkpoint(model, var, meta, step) -> dict:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(images.SECTIONS)
     var = variant(params, args.variant)
     train_cfg, *_, accel, dist_cfg = params["train"]
     x, y, meta = load_split(var.dataset, "train")

@@ -24,11 +24,14 @@ import torch
 from tqdm import tqdm
 
 from ebm.training import CURVE_KEYS, DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit, postfix
-from ebm.trajectories import (Coder, chain_start, next_step_pairs, train_fc, train_lstm, build_trajectory_model, window_starts,
-                              windows)
+from ebm.trajectories.baselines import train_fc, train_lstm
+from ebm.trajectories.data import Coder, next_step_pairs, windows
+from ebm.trajectories.models import build_trajectory_model
+from ebm.trajectories.rollout import chain_start, window_starts
 from stages.common.io import UserError, save_torch, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
+from stages.common import trajectories
 from stages.common.paths import METRICS, PLOTS, trajectories_dir, trajectory_model
 from stages.common.resume import ResumeDir, fingerprint
 from stages.common.tracking import stage_run
@@ -106,7 +109,7 @@ def train_regression(name, fit, cfg, run) -> list[dict]:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params(trajectories.SECTIONS)
     sec = params["trajectory"]
     name, k = args.model, sec["top"].context
     if name not in sec["top"].models:

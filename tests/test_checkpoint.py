@@ -11,7 +11,7 @@ def test_every_model_kind_the_pipeline_writes_is_registered():
     import ebm.composition.toy2d  # noqa: F401
     import ebm.evaluation  # noqa: F401
     import ebm.models  # noqa: F401
-    import ebm.trajectories  # noqa: F401
+    import ebm.trajectories.models  # noqa: F401
 
     assert {"energy", "classifier", "mlp_energy", "factor_judge", "toy_energy", "trajectory_model"} <= set(BUILDERS)
 
@@ -23,7 +23,7 @@ def test_every_model_kind_the_pipeline_writes_is_registered():
 ])
 def test_a_packed_model_comes_back_from_a_weights_only_file_with_the_same_outputs(kind, args, x, tmp_path):
     import ebm.models  # noqa: F401
-    import ebm.trajectories  # noqa: F401
+    import ebm.trajectories.models  # noqa: F401
 
     torch.manual_seed(0)
     model = BUILDERS[kind](**args).eval()

@@ -257,12 +257,13 @@ def test_stage_end_to_end_writes_the_table_curves_and_plot(tmp_path, monkeypatch
 def test_split_mnist_paper_config_resolves_and_every_method_steps_on_28x28(tmp_path):
     from configs.paper import load_config, merged_text
     from stages.common.params import load_params
+    from stages.common.sections.full import SCHEMAS
     from stages.common.paths import PARAMS
 
     cfg = load_config("split_mnist")
     assert cfg["targets"] == ["continual"]
     (tmp_path / "params.yaml").write_text(merged_text(PARAMS.read_text(), cfg["params"]))
-    s = load_params(tmp_path / "params.yaml")["continual"]
+    s = load_params(*SCHEMAS, path=tmp_path / "params.yaml")["continual"]
     assert (s.common.dataset, s.common.n_seeds, s.common.hidden) == ("mnist", 10, (400, 400))
     torch.manual_seed(0)
     x, y = torch.rand(4, 784), torch.tensor([0, 1, 0, 1])

@@ -91,3 +91,30 @@ def test_stage_deps_cover_every_module_it_imports(name, cmd, deps):
     missing = sorted(f for f in code_files(entry.group(1))
                      if not any(f == d or f.startswith(d + "/") for d in deps))
     assert not missing, f"stage {name} imports files none of its deps cover: {missing}"
+
+
+@pytest.mark.parametrize("name,cmd,deps", STAGES, ids=[s[0] for s in STAGES])
+def test_stage_code_deps_hold_only_code_it_imports(name, cmd, deps):
+    """The other direction: a code dep the stage does not import would rerun it when unrelated code
+    changes (editing the trajectory models must not retrain the image EBMs)."""
+    files = code_files(re.search(r"python -m (\S+)", cmd).group(1))
+    code = [d.rstrip("/") for d in deps if d.split("/")[0] in PACKAGES]
+    unused = [d for d in code if not any(f == d or f.startswith(d + "/") for f in files)]
+    assert not unused, f"stage {name} depends on code it never imports: {unused}"
+
+
+def test_each_experiment_reaches_only_its_own_library_code():
+    """Who reruns when a package changes: the image stages never reach the trajectory, composition or
+    continual code, and those experiments never reach each other's."""
+    owners = {"ebm/trajectories": ("record", "train_traj", "evaluate_traj"),
+              "ebm/composition": ("toy2d", "dsprites", "factor_judge", "train_factor", "compose", "crossproduct"),
+              "ebm/continual": ("continual",), "ebm/generalization": ("restore", "crossclass", "ood", "robustness"),
+              "ebm/trajectories/models.py": ("train_traj", "evaluate_traj"),  # recording never reaches the models
+              "stages/common/trajectories.py": ("train_traj", "evaluate_traj"),
+              "stages/common/composition.py": ("toy2d", "dsprites", "factor_judge", "train_factor", "compose",
+                                               "crossproduct")}
+    for name, cmd, _ in STAGES:
+        files = code_files(re.search(r"python -m (\S+)", cmd).group(1))
+        for path, stages in owners.items():
+            reached = any(f == path or f.startswith(path + "/") for f in files)
+            assert reached == (name.split("@")[0] in stages), f"{name} {'reaches' if reached else 'misses'} {path}"

@@ -13,6 +13,7 @@ import yaml
 
 from stages.common.io import UserError, save_npz, save_torch
 from stages.common.params import load_params
+from stages.common.sections.full import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,7 @@ def test_a_bad_section_or_value_is_one_line_naming_the_key(tmp_path, edit, expec
     edit(params)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     with pytest.raises(UserError) as e:
-        load_params(tmp_path / "params.yaml")
+        load_params(*SCHEMAS, path=tmp_path / "params.yaml")
     assert expected in one_line(e)
 
 
@@ -61,7 +62,7 @@ def test_a_yaml_syntax_error_names_its_line(tmp_path):
     text.insert(3, "train: [unclosed")
     (tmp_path / "params.yaml").write_text("\n".join(text) + "\n")
     with pytest.raises(UserError) as e:
-        load_params(tmp_path / "params.yaml")
+        load_params(*SCHEMAS, path=tmp_path / "params.yaml")
     assert "params.yaml: not valid YAML at line " in one_line(e)
 
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from stages.common.io import UserError
-from stages.common.params import DownloadParams
+from stages.common.sections.data import DownloadParams
 from stages.download import fetch, imagenet32_arrays, imagenet128_arrays
 
 

@@ -17,6 +17,7 @@ from ebm.training import Trainer
 from stages.common.composition import factor_energy
 from stages.common.io import UserError
 from stages.common.params import load_params
+from stages.common.sections.full import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
 DVC = Path(sys.executable).parent / "dvc"
@@ -29,7 +30,7 @@ def resolve(name, tmp_path):
     needs_data = name.startswith("imagenet")
     cfg = load_config(name, data=str(tmp_path / "data") if needs_data else None)
     (tmp_path / "params.yaml").write_text(merged_text((ROOT / "params.yaml").read_text(), cfg["params"]))
-    return cfg, load_params(tmp_path / "params.yaml")
+    return cfg, load_params(*SCHEMAS, path=tmp_path / "params.yaml")
 
 
 def test_every_documented_config_is_there():

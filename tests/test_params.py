@@ -9,6 +9,7 @@ import yaml
 
 from stages.common.io import UserError
 from stages.common.params import load_params, variant
+from stages.common.sections.full import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,7 @@ def write(tmp_path, params) -> Path:
 
 
 def test_the_default_params_are_valid():
-    params = load_params(ROOT / "params.yaml")
+    params = load_params(*SCHEMAS, path=ROOT / "params.yaml")
     assert set(params["variants"]) >= {"digits_uncond", "digits_cond"}
 
 
@@ -49,13 +50,13 @@ def test_bad_values_name_the_key(tmp_path, edit, expected):
     params = default_params()
     edit(params)
     with pytest.raises(UserError) as e:
-        load_params(write(tmp_path, params))
+        load_params(*SCHEMAS, path=write(tmp_path, params))
     assert expected in str(e.value) and "\n" not in str(e.value)
 
 
 def test_unknown_variant_lists_the_defined_ones():
     with pytest.raises(UserError, match="variants.nope: unknown variant .defined: digits_uncond, digits_cond"):
-        variant(load_params(ROOT / "params.yaml"), "nope")
+        variant(load_params(*SCHEMAS, path=ROOT / "params.yaml"), "nope")
 
 
 def test_a_stage_exits_non_zero_with_one_line_and_writes_nothing(tmp_path):
@@ -67,3 +68,22 @@ def test_a_stage_exits_non_zero_with_one_line_and_writes_nothing(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == ["error: params.yaml: train.step_size = -1: must be > 0"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_known_sections_are_the_schema_modules_sections_in_order():
+    from stages.common.params import KNOWN
+
+    assert list(KNOWN) == ["seed", *[name for schema in SCHEMAS for name in schema]]
+
+
+def test_a_stage_checks_only_the_sections_it_reads_but_refuses_unknown_ones(tmp_path):
+    params = default_params()
+    params["trajectory"]["context"] = 0  # another experiment's mistake: that experiment's stage reports it
+    from stages.common.sections import images
+
+    assert load_params(images.SECTIONS, path=write(tmp_path, params))["train"]
+    with pytest.raises(UserError, match="trajectory.context = 0"):
+        load_params(*SCHEMAS, path=write(tmp_path, params))
+    params["trian"] = {}
+    with pytest.raises(UserError, match="trian: unknown section"):
+        load_params(images.SECTIONS, path=write(tmp_path, params))

@@ -21,7 +21,8 @@ from ebm.config import ConfigError, as_mapping, build_split, ge, gt
 from ebm.imagemetrics import ScoreConfig
 from ebm.sampling import LangevinConfig, PersistentConfig
 from stages.common.io import UserError
-from stages.common.schema import DATASETS, check_rounds
+from stages.common.schema import check_rounds
+from stages.common.sections.data import DATASETS
 
 INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 FEATURES = ["2048", "logits_unbiased"]  # pool_3 for FID/KID, the logits the original's IS used
@@ -77,3 +78,6 @@ def inception_network(weights: str) -> nn.Module:
     except Exception as e:
         raise UserError(f"Inception weights: fetching {INCEPTION_URL} failed ({type(e).__name__}); no network? "
                         "download the file where there is one and set fid.inception_weights to its path") from None
+
+
+SECTIONS = {"fid": check_fid}

@@ -1,12 +1,10 @@
-"""What the params checkers share: stages.common.params and the section modules it collects
-(composition, fid, trajectories) import it, and it imports none of them."""
+"""What the params checkers share: the section modules (stages/common/sections, composition, fid,
+trajectories) import it, and it imports none of them."""
 
 from __future__ import annotations
 
 from ebm.config import ConfigError
 from ebm.sampling import PersistentConfig
-
-DATASETS = ("digits", "mnist", "cifar10", "imagenet32", "imagenet128")
 
 
 def check_rounds(persist: PersistentConfig, p: str) -> None:

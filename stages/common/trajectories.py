@@ -1,5 +1,6 @@
-"""What the hand-trajectory stages (record, train_traj, evaluate_traj) share: their params
-sections, the recorded arrays, the model checkpoints."""
+"""What the trajectory models' stages (train_traj, evaluate_traj) share: the ``trajectory`` params
+section, the recorded arrays, the model checkpoints (``record`` has its own section:
+stages/common/sections/record.py)."""
 
 from __future__ import annotations
 
@@ -11,27 +12,22 @@ import torch
 from torch import nn
 
 from ebm.checkpoint import pack
-from ebm.config import ConfigError, between, build, build_split, ge, gt
+from ebm.config import ConfigError, between, build, build_split, gt
 from ebm.sampling import LangevinConfig
-from ebm.trajectories import (ChainConfig, Coder, FCConfig, GaitConfig, LSTMConfig, NetConfig, RecordConfig,
-                              RegressionConfig)
+from ebm.trajectories.baselines import RegressionConfig
+from ebm.trajectories.data import Coder
+from ebm.trajectories.models import FCConfig, LSTMConfig, NetConfig
+from ebm.trajectories.rollout import ChainConfig
 from ebm.training import GuardConfig, TrainConfig
 from stages.common.io import UserError, load_npz
 from stages.common.models import NOT_OURS, model_from_checkpoint
 from stages.common.paths import trajectories_dir, trajectory_model
+from stages.common.sections.record import RenderParams
 
 MODELS_ALL = ("ebm_cond", "ebm_uncond", "fc", "lstm")
 
 
 # --- params ---
-
-@dataclass(frozen=True)
-class RenderParams:
-    render: bool = True  # rendered views (needs an offscreen GL: MUJOCO_GL=egl or osmesa)
-    n_render: int = field(default=4, metadata=ge(0))  # trajectories drawn (record) / rollouts per model (evaluate)
-    render_every: int = field(default=5, metadata=gt(0))  # one frame every this many steps
-    render_size: int = field(default=96, metadata=gt(0))  # pixels
-
 
 @dataclass(frozen=True)
 class TrajectoryParams:
@@ -55,14 +51,6 @@ class EvalParams:
     start_every: int = field(default=4, metadata=gt(0))  # rollouts start every this many steps of a trajectory
     window_steps: int = field(default=20, metadata=gt(0))  # Langevin steps of the window EBM's first window
     samples: int = field(default=1, metadata=between(1, 100))  # EBM rollouts per start
-
-
-def check_record(v, p):
-    cfg, gait, render = build_split(v, p, RecordConfig, GaitConfig, RenderParams)
-    for lo, hi in (("freq_min", "freq_max"), ("amp_min", "amp_max"), ("posture_min", "posture_max")):
-        if getattr(gait, lo) > getattr(gait, hi):
-            raise ConfigError(f"{p}{lo} = {getattr(gait, lo)!r}: must be <= {p}{hi} ({getattr(gait, hi)!r})")
-    return cfg, gait, render
 
 
 def _ebm(v, p):
@@ -111,7 +99,7 @@ def check_trajectory(v, p) -> dict:
     return out
 
 
-SECTIONS = {"record": check_record, "trajectory": check_trajectory}
+SECTIONS = {"trajectory": check_trajectory}
 
 
 # --- data ---

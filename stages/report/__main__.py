@@ -67,7 +67,7 @@ def all_metrics() -> dict[str, float]:
 
 
 def main(args) -> None:
-    params = load_params()
+    params = load_params()  # the report only lists the params (each stage has checked its own)
     flat = section_params(params, *params["_raw"])
     with stage_run("report", None, flat) as run:
         run.log_experiment(flat, all_metrics())  # the DVC experiment's parent run: one row to compare
