@@ -287,3 +287,25 @@ def test_image_contrast_anchors_each_labels_energy_level():
         moved = EnergyClassifier.image_contrast(e + torch.tensor([shift, 0.0]), own, noise + torch.tensor([shift, 0.0]))
         assert moved > anchored + 0.5  # shifting label 0's whole energy surface costs
     assert anchored < 0.2
+
+
+def test_the_summary_splits_errors_by_task_and_averages_seeds():
+    """ebm.continual.experiment.summarize on two hand-made seeds of two tasks: final accuracy mean/std,
+    what is left of each task, and the errors across tasks (an old image given a new label)."""
+    import numpy as np
+
+    from ebm.continual import Result
+    from ebm.continual.experiment import add_paper, summarize
+
+    def seed(final):  # after task 2: task 1's images half called task 2 (old as new), task 2's all right
+        return Result({"": [0.9, final]}, {"": [[0.9, 0.0], [0.5, 1.0]]}, {"": [[0.5, 0.5], [0.0, 1.0]]})
+
+    rows = summarize([seed(0.70), seed(0.80)], np.array([100.0, 100.0]))
+    s = rows[""]
+    assert s["acc_mean"] == pytest.approx(75.0) and s["acc_std"] == pytest.approx(np.std([70, 80], ddof=1))
+    assert s["final_task1"] == pytest.approx(50.0) and s["final_task2"] == pytest.approx(100.0)
+    assert s["err_old_as_new"] == pytest.approx(25.0) and s["err_new_as_old"] == 0.0
+    assert s["dominant_error"] == "old_as_new" and [p["task"] for p in s["curve"]] == [1, 2]
+    table = {"ebm": dict(s), "mine": dict(s)}
+    add_paper(table)
+    assert table["ebm"]["paper_mean"] == 64.99 and "paper_mean" not in table["mine"]

@@ -12,10 +12,11 @@ import torch
 from torch import nn
 
 from ebm.checkpoint import pack
-from ebm.config import ConfigError, between, build, build_split, gt
+from ebm.config import ConfigError, build, build_split, gt
 from ebm.sampling import LangevinConfig
 from ebm.trajectories.baselines import RegressionConfig
 from ebm.trajectories.data import Coder
+from ebm.trajectories.evaluate import EvalConfig
 from ebm.trajectories.models import FCConfig, LSTMConfig, NetConfig
 from ebm.trajectories.rollout import ChainConfig
 from ebm.training import GuardConfig, TrainConfig
@@ -45,14 +46,6 @@ class EBMLoopParams(LoopParams):
     resume_every: int = field(default=100, metadata=gt(0))  # resume state written this often
 
 
-@dataclass(frozen=True)
-class EvalParams:
-    horizons: tuple[int, ...] = (1, 2, 5, 10, 20, 40)
-    start_every: int = field(default=4, metadata=gt(0))  # rollouts start every this many steps of a trajectory
-    window_steps: int = field(default=20, metadata=gt(0))  # Langevin steps of the window EBM's first window
-    samples: int = field(default=1, metadata=between(1, 100))  # EBM rollouts per start
-
-
 def _ebm(v, p):
     net, train, langevin, chain, guard, loop = build_split(v, p, NetConfig, TrainConfig, LangevinConfig, ChainConfig,
                                                            GuardConfig, EBMLoopParams)
@@ -74,7 +67,7 @@ SUBSECTIONS = {"ebm_cond": _ebm, "ebm_uncond": _ebm, "fc": _fc, "lstm": _lstm,
 
 
 def build_split_eval(v, p):
-    cfg, render = build_split(v, p, EvalParams, RenderParams)
+    cfg, render = build_split(v, p, EvalConfig, RenderParams)
     for i, h in enumerate(cfg.horizons):
         if h < 1:
             raise ConfigError(f"{p}horizons[{i}] = {h!r}: must be >= 1")
