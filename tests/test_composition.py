@@ -229,3 +229,19 @@ def test_bad_params_and_missing_files_give_one_line_errors(tmp_path, monkeypatch
     (tmp_path / "data" / "dsprites" / "dsprites.npz").write_bytes(b"truncated")
     with pytest.raises(UserError, match="corrupt dSprites arrays"):
         load_dsprites()
+
+
+def test_gentest_names_a_missing_combination_as_its_own_error():
+    """The stage turns this one error into `data/dsprites: ...; rerun dvc repro dsprites`, not any ValueError."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ebm.composition.gentest import MissingCombinations, images_of
+
+    have = np.array([[0, 0, 15, 16, 16], [0, 1, 15, 16, 16]])
+    data = SimpleNamespace(classes=have, images=torch.zeros(2, 1, 4, 4, dtype=torch.uint8), values=torch.zeros(2, 5))
+    x, v = images_of(data, have[1:])
+    assert x.shape == (1, 1, 4, 4) and x.dtype == torch.float32
+    with pytest.raises(MissingCombinations):
+        images_of(data, np.array([[2, 5, 15, 0, 0]]))

@@ -12,14 +12,30 @@ baseline is a conditional generator (ebm.composition.generator_baseline).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from ebm.composition.dsprites import SIZES
+from ebm.config import between, ge, gt
 
 EXPERIMENTS = {"size_position": ("size", "position"), "shape_position": ("shape", "position")}
 CENTRE = 16  # position class of the centre: (16/31, 16/31), as the original
+
+
+@dataclass(frozen=True)
+class CrossProductConfig:
+    experiments: tuple[str, ...] = ("size_position", "shape_position")
+    shape_scale: int = field(default=5, metadata=between(0, 5))  # scale class of the shape x position set
+    n_test: int = field(default=256, metadata=gt(0))  # held-out combinations sampled by the EBM
+    sample_steps: int = field(default=40, metadata=gt(0))  # the original: 2 x num_steps
+    seen: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 1.0)  # baseline: share of held-out combos seen
+    z_dim: int = field(default=128, metadata=ge(0))  # baseline noise input (the original: 128)
+    gen_hidden: tuple[int, ...] = (256, 256)
+    gen_steps: int = field(default=500, metadata=gt(0))
+    gen_batch: int = field(default=128, metadata=gt(0))
+    gen_lr: float = field(default=1e-3, metadata=gt(0))
 
 
 def split_combos(experiment: str, orientation: int, shape_scale: int = 5) -> tuple[torch.Tensor, torch.Tensor]:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ebm.composition.compose import Scheme
+from ebm.composition.crossproduct import CrossProductConfig
 from ebm.composition.dsprites import FACTORS, LABEL_DIMS, DSprites, from_arrays
 from ebm.composition.judge import FactorJudge, JudgeConfig, JudgeTolerance
 from ebm.config import ConfigError, between, build, build_split, ge, gt
@@ -68,20 +69,6 @@ class ComposeParams:
     n_show: int = field(default=10, metadata=gt(0))  # columns of the figure
 
 
-@dataclass(frozen=True)
-class CrossParams:
-    experiments: tuple[str, ...] = ("size_position", "shape_position")
-    shape_scale: int = field(default=5, metadata=between(0, 5))  # scale class of the shape x position set
-    n_test: int = field(default=256, metadata=gt(0))  # held-out combinations sampled by the EBM
-    sample_steps: int = field(default=40, metadata=gt(0))  # the original: 2 x num_steps
-    seen: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 1.0)  # baseline: share of held-out combos seen
-    z_dim: int = field(default=128, metadata=ge(0))  # baseline noise input (the original: 128)
-    gen_hidden: tuple[int, ...] = (256, 256)
-    gen_steps: int = field(default=500, metadata=gt(0))
-    gen_batch: int = field(default=128, metadata=gt(0))
-    gen_lr: float = field(default=1e-3, metadata=gt(0))
-
-
 def _check_factors(names, key: str) -> None:
     for i, n in enumerate(names):
         if n not in FACTORS:
@@ -109,7 +96,7 @@ def check_compose(v, p):
 
 
 def check_cross(v, p):
-    cfg, train, langevin = build_split(v, p, CrossParams, TrainConfig, LangevinConfig)
+    cfg, train, langevin = build_split(v, p, CrossProductConfig, TrainConfig, LangevinConfig)
     _choices(cfg.experiments, ("size_position", "shape_position"), f"{p}experiments")
     for i, s in enumerate(cfg.seen):
         if not 0 <= s <= 1:
