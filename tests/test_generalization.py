@@ -219,6 +219,37 @@ def test_fit_calibration_removes_per_class_energy_offsets():
     assert ((scale * logits + bias).argmax(1) == y).float().mean() > 0.95
 
 
+class LinearEnergy(torch.nn.Module):
+    """E(x, k) = -x . w_k: its energy classifier is the linear classifier of ``w``."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = torch.nn.Parameter(w)
+
+    def forward(self, x, y):
+        return -(x.flatten(1) * self.w.T[y]).sum(1)
+
+
+def test_the_robustness_sweep_attacks_each_classifier_and_loses_accuracy_with_eps():
+    from ebm.generalization import RobustnessConfig
+    from ebm.generalization.robustness_sweep import run as sweep
+
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(64, 3, generator=g)
+    model = LinearEnergy(w)
+    x = torch.rand(120, 1, 8, 8, generator=g)
+    y = (x.flatten(1) @ w).argmax(1)  # the classifier's own labels: clean accuracy 1
+    cfg = RobustnessConfig(linf_eps=(0.0, 0.3), l2_eps=(0.0,), pgd_steps=5, calibrate=False)
+    seen = []
+    tables = sweep(model, 3, (x, y), (x, y), cfg, LangevinConfig(n_steps=2), g, linear_logits(w),
+                   on_point=lambda norm, row: seen.append((norm, row["eps"])))
+    assert seen == [("linf", 0.0), ("linf", 0.3), ("l2", 0.0)]  # 120 images in chunks of 100, one row per eps
+    clean, attacked = tables["linf"]
+    assert set(clean) == {"eps", "ebm_plain", "ebm_refine", "classifier"}
+    assert clean["ebm_plain"] == clean["classifier"] == 1.0 and tables["l2"][0]["ebm_plain"] == 1.0
+    assert attacked["ebm_plain"] < 0.5 and attacked["classifier"] < 0.5
+
+
 # ---- the four stages on a tiny workspace -------------------------------------------------
 
 @pytest.fixture(scope="module")
