@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 run: setup
+	python -m stages.check_params
 	dvc repro
 	@python -m stages.summary
 

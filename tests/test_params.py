@@ -87,3 +87,18 @@ def test_a_stage_checks_only_the_sections_it_reads_but_refuses_unknown_ones(tmp_
     params["trian"] = {}
     with pytest.raises(UserError, match="trian: unknown section"):
         load_params(images.SECTIONS, path=write(tmp_path, params))
+
+
+def test_check_params_finds_a_bad_value_in_any_section_at_once(tmp_path):
+    """`make run` starts with it: a late stage's bad value stops the run before the early stages train."""
+    params = default_params()
+    params["trajectory"]["ebm_cond"]["lr"] = -1
+    write(tmp_path, params)
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path, capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["error: params.yaml: trajectory.ebm_cond.lr = -1: must be > 0"]
+    ok = subprocess.run([sys.executable, "-m", "stages.check_params", str(ROOT / "params.yaml")], capture_output=True,
+                        text=True, env=env)
+    assert ok.returncode == 0 and "sections valid" in ok.stdout
