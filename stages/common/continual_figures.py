@@ -6,16 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from ebm.continual.experiment import PAPER
+from stages.common.figures import plt
 from stages.common.io import atomic_path
 
 
 def plot_matrices(rows: dict[str, dict], path) -> None:
     """One heat map per continual row: accuracy (%) on task j (columns) after learning task t (rows)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = {k: s for k, s in rows.items() if len(s["acc_matrix"]) > 1}  # the joint ceilings have one task
     n = len(rows)
     cols = min(n, 4)
@@ -41,11 +37,6 @@ def plot_matrices(rows: dict[str, dict], path) -> None:
 
 
 def plot(rows: dict[str, dict], path, dataset: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     ceilings = {row: s for row, s in rows.items() if len(s["curve"]) == 1}
     rows = {row: s for row, s in rows.items() if row not in ceilings}

@@ -6,14 +6,11 @@ import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must be set before mujoco is imported
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ebm.trajectories.evaluate import FEATURES, SETTINGS  # noqa: E402
 from ebm.trajectories.record import make_env  # noqa: E402
+from stages.common.figures import plt  # noqa: E402
 from stages.common.io import UserError, atomic_path  # noqa: E402
 
 RENDER_FIX = ("install an offscreen GL (apt-get install libegl1 for MUJOCO_GL=egl, or libosmesa6 with "
