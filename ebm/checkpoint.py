@@ -4,27 +4,17 @@ so ``unpack`` rebuilds any network the pipeline trains from the dict alone, with
     ckpt = pack("energy", {"network": "digits_resnet", "in_channels": 1, "label_dim": 10}, model, step=1200)
     model = unpack(ckpt)
 
-Builders register by name where their networks are defined (``@register("energy")``). A checkpoint
+Builders register by name where their networks are defined (``@BUILDERS.register("energy")``). A checkpoint
 holds only tensors, numbers, strings, lists and dicts, so ``torch.load(weights_only=True)`` reads it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from torch import nn
 
-BUILDERS: dict[str, Callable[..., nn.Module]] = {}
+from ebm.registry import Registry
 
-
-def register(kind: str) -> Callable:
-    """Decorator: ``fn(**args)`` builds the untrained network of checkpoints of this ``kind``."""
-    def add(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        if BUILDERS.get(kind, fn) is not fn:
-            raise ValueError(f"checkpoint kind {kind!r} registered twice")
-        BUILDERS[kind] = fn
-        return fn
-    return add
+BUILDERS = Registry("checkpoint kind")  # kind -> fn(**args): the untrained network of that kind's checkpoints
 
 
 def pack(kind: str, args: dict, model: nn.Module, **meta) -> dict:

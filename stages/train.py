@@ -21,8 +21,6 @@ import sys
 from dataclasses import asdict
 
 import torch
-from tqdm import tqdm
-
 from ebm.accel import (
     accelerate, all_equal, all_mean, env_context, init_distributed, rank_seed, resolve_device, shutdown, uniform_on,
     wrap_ddp,
@@ -30,8 +28,9 @@ from ebm.accel import (
 from ebm.checkpoint import pack
 from ebm.data import dequantize
 from ebm.models import build_energy
-from ebm.training import DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit, postfix
+from ebm.training import DivergenceGuard, Trainer, batch_at
 from stages.common.data import load_split
+from stages.common.fitting import fit_logged
 from stages.common.io import UserError, atomic_path, grid_array, save_grid, save_torch, write_csv
 from stages.common.launch import main_rank_run, relaunch, under_torchrun
 from stages.common.main import run_main, variant_parser
@@ -90,36 +89,19 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
     flat = section_params(params, "seed", "train", variant_name=name)
     work = ResumeDir(name if ctx.main else f"{name}.rank{ctx.rank}", fingerprint(flat, meta["sha256"], ctx.world))
     state = work.load()
-    start, log = 0, FitLog()
     if not all_equal(state["step"] if state is not None else 0, ctx, device):  # killed between two ranks' saves
         work.clear()
         work.history.mkdir(parents=True)
         state = None
-    if state is not None:
-        trainer.load_state_dict(state["trainer"])
-        start, log = state["step"], FitLog(state["rows"], state["events"])
-        print(f"train@{name}: resuming from step {start} ({work.dir})")
     effective_batch = train_cfg.batch_size * ctx.world
 
     with main_rank_run(ctx, "train", name, flat, system_metrics=True) as run:
         run.log_metrics({"effective_batch": effective_batch, "world_size": ctx.world})
         run.log_input(x.numpy(), var.dataset, str(dataset_dir(var.dataset)), meta["sha256"])
-        bar = tqdm(range(start + 1, train_cfg.n_iters + 1), initial=start, total=train_cfg.n_iters,
-                   desc=f"train@{name}", unit="it", disable=not ctx.main)
 
         def batch(step):  # rank r takes the batches r, r + world, ...: one stateless sequence, split between ranks
             xb, yb = batch_at(x, labels, train_cfg.batch_size, (step - 1) * ctx.world + ctx.rank, seed)
             return dequantize(xb).to(device), (yb.to(device) if yb is not None else None)
-
-        def on_log(step, stats):
-            run.log_metrics({**stats, "lr": trainer.lr * train_cfg.lr_scale(step)}, step=step)
-            bar.set_postfix(postfix(stats))
-
-        def on_rollback(step, event):
-            run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
-            if ctx.main:
-                tqdm.write(f"train@{name}: diverged at step {step} ({event['why']}); rolled back to step "
-                           f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
 
         def history(step):
             if ctx.main:
@@ -128,16 +110,11 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
                 for old in sorted(work.history.glob("step_*.pt"))[: -train_cfg.history_size]:
                     old.unlink()
 
-        def resume(step):
-            work.save({"trainer": trainer.state_dict(), "step": step, "rows": log.rows, "events": log.events})
-
-        try:
-            fit(trainer, batch, train_cfg.n_iters, log_every=loop.log_every, start=start, log=log,
-                guard=DivergenceGuard(trainer, guard_cfg), reduce=lambda s: all_mean(s, ctx, device),  # every rank sees the same numbers
-                on_log=on_log, on_rollback=on_rollback,
-                hooks=[(train_cfg.history_every, history), (loop.resume_every, resume)], steps=bar)
-        except DivergenceError as e:
-            raise UserError(f"train@{name}: {e}; lower train.lr or train.step_size") from None
+        log = fit_logged(f"train@{name}", trainer, batch, train_cfg.n_iters, run, log_every=loop.log_every,
+                         hint="lower train.lr or train.step_size", guard=DivergenceGuard(trainer, guard_cfg),
+                         work=work, state=state, resume_every=loop.resume_every,
+                         reduce=lambda s: all_mean(s, ctx, device),  # every rank sees the same numbers
+                         hooks=[(train_cfg.history_every, history)], show=ctx.main)
         rows, events = log.rows, log.events
         if not ctx.main:
             work.clear()

@@ -23,11 +23,12 @@ from dataclasses import asdict
 import torch
 from tqdm import tqdm
 
-from ebm.training import CURVE_KEYS, DivergenceError, DivergenceGuard, FitLog, Trainer, batch_at, fit, postfix
+from ebm.training import CURVE_KEYS, DivergenceGuard, Trainer, batch_at
 from ebm.trajectories.baselines import train_fc, train_lstm
 from ebm.trajectories.data import Coder, next_step_pairs, windows
 from ebm.trajectories.models import build_trajectory_model
 from ebm.trajectories.rollout import chain_start, window_starts
+from stages.common.fitting import fit_logged
 from stages.common.io import UserError, save_torch, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
@@ -50,38 +51,15 @@ def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict]
     trainer = Trainer(model, train_cfg, langevin_cfg, init, quantize_buffer=False)
     bs = min(train_cfg.batch_size, len(x))
     work = ResumeDir(f"trajectories/{name}", key)
-    state = work.load()
-    start, log = 0, FitLog()
-    if state is not None:
-        trainer.load_state_dict(state["trainer"])
-        start, log = state["step"], FitLog(state["rows"], state["events"])
-        print(f"train_traj@{name}: resuming from step {start} ({work.dir})")
-    bar = tqdm(range(start + 1, train_cfg.n_iters + 1), initial=start, total=train_cfg.n_iters,
-               desc=f"train_traj@{name}", unit="it")
 
     def next_batch(step):
         batch["x"], yb = batch_at(x, y, bs, step - 1, seed)
         return batch["x"], yb
 
-    def on_log(step, stats):
-        run.log_metrics({k: stats[k] for k in CURVE_KEYS}, step=step)
-        bar.set_postfix(postfix(stats))
-
-    def on_rollback(step, event):
-        run.log_metrics({"rollbacks": event["rollbacks"], "lr": event["lr"]}, step=step)
-        tqdm.write(f"train_traj@{name}: diverged at step {step} ({event['why']}); rolled back to step "
-                   f"{event['rolled_back_to']}, lr -> {event['lr']:.3g}")
-
-    def resume(step):
-        if step < train_cfg.n_iters:
-            work.save({"trainer": trainer.state_dict(), "step": step, "rows": log.rows, "events": log.events})
-
-    try:
-        fit(trainer, next_batch, train_cfg.n_iters, log_every=loop.log_every, start=start, log=log,
-            guard=DivergenceGuard(trainer, guard_cfg), keys=CURVE_KEYS, on_log=on_log, on_rollback=on_rollback,
-            hooks=[(loop.resume_every, resume)], steps=bar)
-    except DivergenceError as e:
-        raise UserError(f"train_traj@{name}: {e}; lower trajectory.{name}.lr or trajectory.{name}.step_size") from None
+    log = fit_logged(f"train_traj@{name}", trainer, next_batch, train_cfg.n_iters, run, log_every=loop.log_every,
+                     hint=f"lower trajectory.{name}.lr or trajectory.{name}.step_size",
+                     guard=DivergenceGuard(trainer, guard_cfg), work=work, state=work.load(),
+                     resume_every=loop.resume_every, keys=CURVE_KEYS)
     return log.rows, log.events, work
 
 

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from ebm.checkpoint import BUILDERS, pack, register, unpack
+from ebm.checkpoint import BUILDERS, pack, unpack
+from ebm.registry import Registry
 
 
 def test_every_model_kind_the_pipeline_writes_is_registered():
@@ -36,10 +37,24 @@ def test_a_packed_model_comes_back_from_a_weights_only_file_with_the_same_output
     assert ckpt["step"] == 7 and not back.training and torch.equal(*out)
 
 
-def test_a_kind_registers_once_and_an_unknown_kind_is_named():
-    register("probe_kind")(torch.nn.Identity)
-    with pytest.raises(ValueError, match="'probe_kind' registered twice"):
-        register("probe_kind")(torch.nn.Linear)
+def test_a_name_registers_once_and_an_unknown_name_is_named_with_the_known_ones():
+    probes = Registry("probe")
+    probes.register("a")(torch.nn.Identity)
+    with pytest.raises(ValueError, match="probe 'a' registered twice"):
+        probes.register("a")(torch.nn.Linear)
+    with pytest.raises(KeyError, match="unknown probe 'b' \\(known: a\\)"):
+        probes["b"]
+    assert list(probes) == ["a"] and probes["a"] is torch.nn.Identity
     with pytest.raises(KeyError, match="no builder registered for checkpoint kind 'nope'"):
         pack("nope", {}, torch.nn.Identity())
-    del BUILDERS["probe_kind"]
+
+
+def test_networks_trajectory_models_and_continual_methods_are_registries_of_every_name_the_params_allow():
+    from ebm.continual import METHOD_NAMES, METHODS
+    from ebm.models import NETWORKS
+    from ebm.trajectories.models import TRAJECTORY_MODELS
+
+    assert all(isinstance(r, Registry) for r in (BUILDERS, NETWORKS, TRAJECTORY_MODELS, METHODS))
+    assert {"digits_resnet", "resnet32", "resnet32_large", "resnet32_wider", "resnet128", "mnist", "mlp"} == set(NETWORKS)
+    assert list(TRAJECTORY_MODELS) == ["ebm_cond", "ebm_uncond", "fc", "lstm"]
+    assert set(METHODS) == set(METHOD_NAMES)  # METHOD_NAMES: Table 1's row order

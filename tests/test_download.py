@@ -7,7 +7,8 @@ import pytest
 
 from ebm.data import load_digits, stratified_split
 from stages.common.io import UserError
-from stages.download import torchvision_arrays
+from ebm.data.sources import torchvision_arrays
+from stages.download import fetch
 
 
 def test_digits_are_real_8x8_images_and_the_split_is_stratified_and_fixed():
@@ -49,7 +50,7 @@ def test_offline_download_fails_with_one_line(tmp_path, monkeypatch):
 
     # torchvision's downloader is what fails offline; fail it at once instead of waiting on a timeout.
     monkeypatch.setattr(tvu, "_urlretrieve", no_network)
-    with pytest.raises(UserError) as e:
-        torchvision_arrays("cifar10", tmp_path)
+    with pytest.raises(UserError) as e:  # through the stage: the library's SourceError as its one line
+        fetch("cifar10", 0.2, 0, tmp_path)
     msg = str(e.value)
     assert msg.startswith("cifar10: download failed") and "\n" not in msg

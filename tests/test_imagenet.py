@@ -8,7 +8,8 @@ from PIL import Image
 
 from stages.common.io import UserError
 from stages.common.sections.data import DownloadParams
-from stages.download import fetch, imagenet32_arrays, imagenet128_arrays
+from ebm.data.sources import SourceError, imagenet32_arrays, imagenet128_arrays
+from stages.download import fetch
 
 
 def write_imagenet32(root, n=3, npz=False):
@@ -43,12 +44,15 @@ def test_imagenet32_reads_the_pickles_planes_first_with_0_based_labels(tmp_path,
 def test_imagenet32_missing_or_corrupt_files_fail_with_one_line(tmp_path):
     write_imagenet32(tmp_path)
     (tmp_path / "train_data_batch_7").unlink()
-    with pytest.raises(UserError, match="train_data_batch_7: missing ImageNet32 file") as e:
+    with pytest.raises(SourceError, match="train_data_batch_7: missing ImageNet32 file") as e:
         imagenet32_arrays(tmp_path)
     assert "\n" not in str(e.value)
     (tmp_path / "train_data_batch_7").write_bytes(b"not a pickle")
-    with pytest.raises(UserError, match="train_data_batch_7: not an ImageNet32 batch"):
+    with pytest.raises(SourceError, match="train_data_batch_7: not an ImageNet32 batch"):
         imagenet32_arrays(tmp_path)
+    cfg = DownloadParams(imagenet32_path=str(tmp_path))
+    with pytest.raises(UserError, match="train_data_batch_7: not an ImageNet32 batch"):  # the stage's one line
+        fetch("imagenet32", 0.2, 0, None, cfg)
 
 
 def test_unset_imagenet_paths_name_the_params_key():
@@ -94,6 +98,6 @@ def test_imagenet128_per_class_keeps_the_first_files_of_each_class(tmp_path):
 
 
 def test_imagenet128_without_folders_fails_with_one_line(tmp_path):
-    with pytest.raises(UserError, match="not an ImageFolder of JPEGs") as e:
+    with pytest.raises(SourceError, match="not an ImageFolder of JPEGs") as e:
         imagenet128_arrays(tmp_path, workers=0)
     assert "\n" not in str(e.value)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ebm.checkpoint import register
+from ebm.checkpoint import BUILDERS
 from ebm.composition.dsprites import FACTORS
 from ebm.config import ge, gt
 
@@ -41,7 +41,7 @@ class JudgeTolerance:
     rotation_tol_deg: float = field(default=15.0, metadata=gt(0))  # angle modulo the shape's symmetry
 
 
-@register("factor_judge")
+@BUILDERS.register("factor_judge")
 class FactorJudge(nn.Module):
     """An MLP on the pixels: on 16x16 sprites it reads the factors as well as a small CNN
     trained for the same time, at a tenth of the cost (what the CPU budget allows)."""

@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from ebm.checkpoint import register
+from ebm.checkpoint import BUILDERS
 from ebm.models.mlp import MLPEnergy
 
 DENSITIES = ("ring", "band")
@@ -64,7 +64,7 @@ def energy_grid(energy, n: int = 100) -> tuple[torch.Tensor, torch.Tensor, torch
     return xs, xs, e
 
 
-@register("toy_energy")
+@BUILDERS.register("toy_energy")
 class ToyEnergy(nn.Module):
     """An MLP energy on points of [0, 1]^2, rescaled to [-s/2, s/2]^2 first.
 

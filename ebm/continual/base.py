@@ -13,6 +13,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ebm.registry import Registry
+
+METHODS = Registry("continual method")  # name -> fn(d_in, n_classes, settings: ContinualSettings): a fresh learner
+
 
 def mlp(d_in: int, hidden: tuple[int, ...], d_out: int) -> nn.Sequential:
     """d_in -> hidden... -> d_out with ReLUs (the 400-400 MLP of Hsu et al. 2018)."""

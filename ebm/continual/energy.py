@@ -33,8 +33,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ebm.continual.base import Method
-from ebm.continual.config import ContinualConfig, EBMConfig
+from ebm.continual.base import METHODS, Method
+from ebm.continual.config import ContinualConfig, ContinualSettings, EBMConfig
 from ebm.continual.gated import GatedEnergy
 
 
@@ -84,3 +84,8 @@ class EnergyClassifier(Method):
 
     def scores(self, x):
         return -self.energies(x)  # the paper's rule: lowest energy over all labels wins
+
+
+@METHODS.register("ebm")
+def _ebm(d_in: int, n_classes: int, s: ContinualSettings) -> EnergyClassifier:
+    return EnergyClassifier(d_in, n_classes, s.common, s.ebm)

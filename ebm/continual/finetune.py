@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ebm.continual.base import Method, mlp
-from ebm.continual.config import ContinualConfig
+from ebm.continual.base import METHODS, Method, mlp
+from ebm.continual.config import ContinualConfig, ContinualSettings
 
 
 class FineTune(Method):
@@ -47,3 +47,8 @@ class FineTune(Method):
     def scores(self, x: torch.Tensor) -> torch.Tensor:
         self.net.eval()
         return self.net(x)
+
+
+@METHODS.register("finetune")
+def _finetune(d_in: int, n_classes: int, s: ContinualSettings) -> FineTune:
+    return FineTune(d_in, n_classes, s.common)

@@ -12,7 +12,8 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from ebm.continual.config import ContinualConfig, LwFConfig
+from ebm.continual.base import METHODS
+from ebm.continual.config import ContinualConfig, ContinualSettings, LwFConfig
 from ebm.continual.finetune import FineTune
 
 
@@ -42,3 +43,8 @@ class LwF(FineTune):
         self.teacher = copy.deepcopy(self.net).eval()
         for p in self.teacher.parameters():
             p.requires_grad_(False)
+
+
+@METHODS.register("lwf")
+def _lwf(d_in: int, n_classes: int, s: ContinualSettings) -> LwF:
+    return LwF(d_in, n_classes, s.common, s.lwf)

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from ebm.continual.config import ContinualConfig, EWCConfig, MASConfig, SIConfig
+from ebm.continual.base import METHODS
+from ebm.continual.config import ContinualConfig, ContinualSettings, EWCConfig, MASConfig, SIConfig
 from ebm.continual.finetune import FineTune
 
 Params = dict[str, torch.Tensor]
@@ -107,3 +108,18 @@ class SI(Anchored):
             delta2 = (now[k] - self.start[k]) ** 2
             self.importance[k] = self.importance[k] + (self.omega[k] / (delta2 + self.cfg.damping)).clamp(min=0)
         self.anchors = [(dict(self.importance), now)]
+
+
+@METHODS.register("ewc")
+def _ewc(d_in: int, n_classes: int, s: ContinualSettings) -> EWC:
+    return EWC(d_in, n_classes, s.common, s.ewc)
+
+
+@METHODS.register("si")
+def _si(d_in: int, n_classes: int, s: ContinualSettings) -> SI:
+    return SI(d_in, n_classes, s.common, s.si)
+
+
+@METHODS.register("mas")
+def _mas(d_in: int, n_classes: int, s: ContinualSettings) -> MAS:
+    return MAS(d_in, n_classes, s.common, s.mas)

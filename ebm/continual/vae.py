@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ebm.continual.base import Method, mlp
-from ebm.continual.config import ContinualConfig, VAEConfig
+from ebm.continual.base import METHODS, Method, mlp
+from ebm.continual.config import ContinualConfig, ContinualSettings, VAEConfig
 
 
 class ConditionalVAE(nn.Module):
@@ -81,3 +81,8 @@ class VAEReplay(Method):
         k = self.model.n_classes
         xs, ys = x.repeat_interleave(k, 0), torch.arange(k).repeat(len(x))
         return -self.model.neg_elbo(xs, ys, sample=False).view(len(x), k)
+
+
+@METHODS.register("vae")
+def _vae(d_in: int, n_classes: int, s: ContinualSettings) -> VAEReplay:
+    return VAEReplay(d_in, n_classes, s.common, s.vae)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ebm.checkpoint import register
+from ebm.checkpoint import BUILDERS
 from ebm.config import gt
 
 
@@ -21,7 +21,7 @@ class ClassifierConfig:
     width: int = field(default=32, metadata=gt(0))
 
 
-@register("classifier")
+@BUILDERS.register("classifier")
 class SmallCNN(nn.Module):
     """conv-conv-pool-conv-pool -> 2*width features -> n_classes logits."""
 

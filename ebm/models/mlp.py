@@ -5,13 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ebm.checkpoint import register
+from ebm.checkpoint import BUILDERS
 from ebm.models.conditioning import LabelAffine, as_label_vector
+from ebm.models.networks import NETWORKS
 from ebm.models.resnet import activation
 from ebm.models.spectral import SNLinear
 
 
-@register("mlp_energy")
+@BUILDERS.register("mlp_energy")
 class MLPEnergy(nn.Module):
     """E(x, y) for x: [B, D]; the label enters as a bias on every hidden layer."""
 
@@ -31,3 +32,9 @@ class MLPEnergy(nn.Module):
         for layer, bias in zip(self.layers, self.biases):
             h = self.act(layer(h) + bias(y))
         return self.head(h).squeeze(-1)
+
+
+@NETWORKS.register("mlp")
+def pixel_mlp(in_channels: int, label_dim: int = 0, image_size: int | None = None) -> MLPEnergy:
+    """An MLP on the flattened image (the default 400-400 MLPEnergy)."""
+    return MLPEnergy(in_channels * (image_size or 1) ** 2, label_dim=label_dim)

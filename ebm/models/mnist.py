@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ebm.models.conditioning import LabelAffine, as_label_vector
+from ebm.models.networks import NETWORKS
 from ebm.models.resnet import activation
 from ebm.models.spectral import SNConv2d, SNLinear
 
@@ -37,3 +38,8 @@ class MnistEnergy(nn.Module):
             h = self.act(conv(F.pad(h, (1, pad_after, 1, pad_after))))
         h = self.act(self.fc(h.flatten(1)))
         return self.head(h).squeeze(-1)
+
+
+@NETWORKS.register("mnist")
+def mnist(in_channels: int, label_dim: int = 0, image_size: int | None = None) -> MnistEnergy:
+    return MnistEnergy(in_channels, label_dim)

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ebm.models.conditioning import LabelAffine, as_label_vector
+from ebm.models.networks import NETWORKS
 from ebm.models.spectral import SNConv2d
 
 
@@ -138,3 +139,13 @@ SPECS = {
         head_act="swish",
     ),
 }
+
+
+def _builder(spec: ResNetSpec):
+    def build(in_channels: int, label_dim: int = 0, image_size: int | None = None) -> ResNetEnergy:
+        return ResNetEnergy(spec, in_channels, label_dim)  # fully convolutional: any image size
+    return build
+
+
+for _name, _spec in SPECS.items():
+    NETWORKS.register(_name)(_builder(_spec))

@@ -13,27 +13,19 @@ the floor of the finite-sample distance).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ebm.config import between, gt
 from ebm.sampling import LangevinConfig
 from ebm.trajectories.data import Coder
+from ebm.trajectories.eval_config import EvalConfig
 from ebm.trajectories.metrics import horizon_fd, motion_scale, segments
 from ebm.trajectories.rollout import (ChainConfig, ebm_step, fc_step, rollout_lstm, rollout_steps, rollout_window,
                                       sample_windows)
 
 SETTINGS, FEATURES = ("conditional", "unconditional"), ("state", "motion")
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    horizons: tuple[int, ...] = (1, 2, 5, 10, 20, 40)
-    start_every: int = field(default=4, metadata=gt(0))  # rollouts start every this many steps of a trajectory
-    window_steps: int = field(default=20, metadata=gt(0))  # Langevin steps of the window EBM's first window
-    samples: int = field(default=1, metadata=between(1, 100))  # EBM rollouts per start
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ebm.checkpoint import register
+from ebm.checkpoint import BUILDERS
 from ebm.config import gt
 from ebm.models import MLPEnergy
+from ebm.registry import Registry
 
 Kind = Literal["ebm", "fc", "lstm"]
 
@@ -74,15 +75,30 @@ class LSTMPredictor(nn.Module):
         return self.head(h), state
 
 
-@register("trajectory_model")
+TRAJECTORY_MODELS = Registry("trajectory model")  # name -> fn(dim, k, arch): arch its section's network fields
+
+
+@TRAJECTORY_MODELS.register("ebm_cond")
+def _ebm_cond(dim: int, k: int, arch: dict) -> nn.Module:
+    return conditional_energy(dim, k, NetConfig(**arch))
+
+
+@TRAJECTORY_MODELS.register("ebm_uncond")
+def _ebm_uncond(dim: int, k: int, arch: dict) -> nn.Module:
+    return window_energy(dim, k + 1, NetConfig(**arch))
+
+
+@TRAJECTORY_MODELS.register("fc")
+def _fc(dim: int, k: int, arch: dict) -> nn.Module:
+    return FCPredictor(dim, k, FCConfig(**arch))
+
+
+@TRAJECTORY_MODELS.register("lstm")
+def _lstm(dim: int, k: int, arch: dict) -> nn.Module:
+    return LSTMPredictor(dim, LSTMConfig(**arch))
+
+
+@BUILDERS.register("trajectory_model")
 def build_trajectory_model(name: str, dim: int, k: int, arch: dict) -> nn.Module:
-    """One of the four trajectory models by name, ``arch`` its section's network fields."""
-    if name == "ebm_cond":
-        return conditional_energy(dim, k, NetConfig(**arch))
-    if name == "ebm_uncond":
-        return window_energy(dim, k + 1, NetConfig(**arch))
-    if name == "fc":
-        return FCPredictor(dim, k, FCConfig(**arch))
-    if name == "lstm":
-        return LSTMPredictor(dim, LSTMConfig(**arch))
-    raise ValueError(f"unknown trajectory model {name!r}")
+    """One of the four trajectory models by name (TRAJECTORY_MODELS), ``arch`` its section's network fields."""
+    return TRAJECTORY_MODELS[name](dim, k, arch)

@@ -17,7 +17,8 @@ from ebm.composition.judge import FactorJudge, JudgeConfig, JudgeTolerance
 from ebm.config import ConfigError, between, build, build_split, ge, gt
 from ebm.models import MLPEnergy
 from ebm.sampling import LangevinConfig
-from ebm.training import CURVE_KEYS, TrainConfig, fit, postfix
+from ebm.training import CURVE_KEYS, TrainConfig
+from stages.common.fitting import fit_logged
 from stages.common.io import UserError, atomic_path
 from stages.common.models import model_from_checkpoint
 from stages.common.paths import composition_model, dsprites_file
@@ -151,18 +152,10 @@ def judge_from_checkpoint() -> FactorJudge:
 
 
 def train_loop(trainer, batches, n_iters: int, log_every: int, run, desc: str, metric_prefix: str = "") -> list[dict]:
-    """``n_iters`` steps of Algorithm 1 with a progress bar and the config's lr schedule; the logged rows
-    (step, loss, e_pos, e_neg)."""
-    from tqdm import tqdm
-
-    bar = tqdm(range(1, n_iters + 1), desc=desc, unit="it")
-
-    def on_log(step, stats):
-        run.log_metrics({f"{metric_prefix}{k}": stats[k] for k in CURVE_KEYS}, step=step)
-        bar.set_postfix(postfix(stats))
-
-    return fit(trainer, lambda step: next(batches), n_iters, log_every=log_every, keys=CURVE_KEYS, on_log=on_log,
-               steps=bar).rows
+    """``n_iters`` steps of Algorithm 1 on the batches of an iterator (no guard, no resume state: these EBMs
+    train in seconds); the logged rows (step, loss, e_pos, e_neg)."""
+    return fit_logged(desc, trainer, lambda step: next(batches), n_iters, run, log_every=log_every, keys=CURVE_KEYS,
+                      prefix=metric_prefix).rows
 
 
 def save_figure(fig, path) -> None:

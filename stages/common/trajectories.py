@@ -16,8 +16,8 @@ from ebm.config import ConfigError, build, build_split, gt
 from ebm.sampling import LangevinConfig
 from ebm.trajectories.baselines import RegressionConfig
 from ebm.trajectories.data import Coder
-from ebm.trajectories.evaluate import EvalConfig
-from ebm.trajectories.models import FCConfig, LSTMConfig, NetConfig
+from ebm.trajectories.eval_config import EvalConfig
+from ebm.trajectories.models import TRAJECTORY_MODELS, FCConfig, LSTMConfig, NetConfig
 from ebm.trajectories.rollout import ChainConfig
 from ebm.training import GuardConfig, TrainConfig
 from stages.common.io import UserError, load_npz
@@ -25,7 +25,7 @@ from stages.common.models import NOT_OURS, model_from_checkpoint
 from stages.common.paths import trajectories_dir, trajectory_model
 from stages.common.sections.record import RenderParams
 
-MODELS_ALL = ("ebm_cond", "ebm_uncond", "fc", "lstm")
+MODELS_ALL = tuple(TRAJECTORY_MODELS)  # ebm_cond, ebm_uncond, fc, lstm
 
 
 # --- params ---
