@@ -18,24 +18,21 @@ from __future__ import annotations
 import argparse
 import math
 
-import matplotlib
+import torch
+from tqdm import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from ebm.composition.compose import compose_langevin  # noqa: E402
-from ebm.composition.dsprites import SHAPES, factor_labels  # noqa: E402
-from ebm.composition.judge import factor_hits, read_factors, shows_all  # noqa: E402
-from stages.common.composition import (  # noqa: E402
+from ebm.composition.compose import compose_langevin
+from ebm.composition.dsprites import SHAPES, factor_labels
+from ebm.composition.judge import factor_hits, read_factors, shows_all
+from stages.common.composition import (
     factor_from_checkpoint, judge_from_checkpoint, load_dsprites, save_figure,
 )
-from stages.common.main import run_main  # noqa: E402
-from stages.common.params import load_params, section_params  # noqa: E402
-from stages.common import composition  # noqa: E402
-from stages.common.paths import METRICS, PLOTS  # noqa: E402
-from stages.common.tracking import stage_run  # noqa: E402
+from stages.common.figures import plt
+from stages.common.main import run_main
+from stages.common.params import load_params, section_params
+from stages.common import composition
+from stages.common.paths import METRICS, PLOTS
+from stages.common.tracking import stage_run
 
 FIGURE = PLOTS / "images" / "compose" / "figure15.png"
 

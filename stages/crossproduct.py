@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import argparse
 
-import matplotlib
+import torch
+from tqdm import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from ebm.composition.gentest import MissingCombinations  # noqa: E402
-from ebm.composition.gentest import run as gentest  # noqa: E402
-from stages.common.composition import factor_from_checkpoint, load_dsprites, save_figure, train_loop  # noqa: E402
-from stages.common.io import UserError, save_grid, write_csv  # noqa: E402
-from stages.common.main import run_main  # noqa: E402
-from stages.common.params import load_params, section_params  # noqa: E402
-from stages.common import composition  # noqa: E402
-from stages.common.paths import METRICS, PLOTS  # noqa: E402
-from stages.common.tracking import stage_run  # noqa: E402
+from ebm.composition.gentest import MissingCombinations
+from ebm.composition.gentest import run as gentest
+from stages.common.composition import factor_from_checkpoint, load_dsprites, save_figure, train_loop
+from stages.common.figures import plt
+from stages.common.io import UserError, save_grid, write_csv
+from stages.common.main import run_main
+from stages.common.params import load_params, section_params
+from stages.common import composition
+from stages.common.paths import METRICS, PLOTS
+from stages.common.tracking import stage_run
 
 IMAGES = PLOTS / "images" / "crossproduct"
 

@@ -22,7 +22,7 @@ from ebm.generalization import (
     TRANSFORMS, DatasetUnavailable, auroc, load_torchvision_set, ood_scores, roc, transform_set,
 )
 from stages.common.experiment import experiment_device, experiment_model, subset
-from stages.common.figures import plt, save_figure
+from stages.common.generalization_figures import plot_histograms, plot_roc
 from stages.common.io import UserError, atomic_path, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
@@ -42,34 +42,6 @@ def ood_images(name: str, x_in: torch.Tensor, gen: torch.Generator, seed: int) -
         return load_torchvision_set(name, raw_dir(name), len(x_in), tuple(x_in.shape[1:]), pick).to(x_in.device)
     except DatasetUnavailable as e:
         raise UserError(f"ood.sets: {e}") from None
-
-
-def plot_roc(path, curves: dict[str, tuple], aucs: dict[str, float]) -> None:
-    fig, ax = plt.subplots(figsize=(5, 5))
-    for name, (fpr, tpr) in curves.items():
-        ax.plot(fpr, tpr, label=f"{name} ({aucs[name]:.2f})")
-    ax.plot([0, 1], [0, 1], "k:", lw=1)
-    ax.set(xlabel="false positive rate (OOD kept)", ylabel="true positive rate (held-out kept)",
-           title="ROC of -E(x): held-out vs OOD (AUROC)")
-    ax.legend(fontsize=8, loc="lower right")
-    save_figure(fig, path)
-
-
-def plot_histograms(path, s_in: np.ndarray, scores: dict[str, np.ndarray]) -> None:
-    """The paper's relative-likelihood figure: -E of held-out images against each set."""
-    n = len(scores)
-    cols = min(3, n)
-    rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
-    for ax, (name, s) in zip(axes.flat, scores.items()):
-        bins = np.linspace(min(s_in.min(), s.min()), max(s_in.max(), s.max()), 40)
-        ax.hist(s_in, bins=bins, alpha=0.6, density=True, label="held-out")
-        ax.hist(s, bins=bins, alpha=0.6, density=True, label=name)
-        ax.set(title=name, xlabel="-E(x)")
-        ax.legend(fontsize=8)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
-    save_figure(fig, path)
 
 
 def main(args) -> None:

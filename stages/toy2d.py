@@ -14,23 +14,20 @@ from __future__ import annotations
 
 import argparse
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ebm.checkpoint import pack  # noqa: E402
-from ebm.composition import toy2d  # noqa: E402
-from ebm.composition.compose import compose_langevin  # noqa: E402
-from ebm.training import Trainer, random_batches  # noqa: E402
-from stages.common.composition import save_figure, train_loop  # noqa: E402
-from stages.common.io import atomic_path, save_torch, write_csv  # noqa: E402
-from stages.common.main import run_main  # noqa: E402
-from stages.common.params import load_params, section_params  # noqa: E402
-from stages.common import composition  # noqa: E402
-from stages.common.paths import METRICS, PLOTS, composition_model  # noqa: E402
-from stages.common.tracking import stage_run  # noqa: E402
+from ebm.checkpoint import pack
+from ebm.composition import toy2d
+from ebm.composition.compose import compose_langevin
+from ebm.training import Trainer, random_batches
+from stages.common.composition import save_figure, train_loop
+from stages.common.io import atomic_path, save_torch, write_csv
+from stages.common.figures import plt
+from stages.common.main import run_main
+from stages.common.params import load_params, section_params
+from stages.common import composition
+from stages.common.paths import METRICS, PLOTS, composition_model
+from stages.common.tracking import stage_run
 
 FIGURE = PLOTS / "images" / "toy2d" / "figure14.png"
 

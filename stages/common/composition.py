@@ -19,7 +19,7 @@ from ebm.models import MLPEnergy
 from ebm.sampling import LangevinConfig
 from ebm.training import CURVE_KEYS, TrainConfig
 from stages.common.fitting import fit_logged
-from stages.common.io import UserError, atomic_path
+from stages.common.io import UserError
 from stages.common.models import model_from_checkpoint
 from stages.common.paths import composition_model, dsprites_file
 
@@ -159,9 +159,8 @@ def train_loop(trainer, batches, n_iters: int, log_every: int, run, desc: str, m
 
 
 def save_figure(fig, path) -> None:
-    """A matplotlib figure to a PNG, atomically; closes it."""
-    import matplotlib.pyplot as plt
+    """stages.common.figures.save_figure at the composition figures' size (90 dpi, their own layout);
+    imported here, not at the top, so that the stages that draw nothing do not load matplotlib."""
+    from stages.common.figures import save_figure as save
 
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
+    save(fig, path, dpi=90, tight_layout=False)

@@ -13,10 +13,11 @@ import torch  # noqa: E402
 from stages.common.io import atomic_path  # noqa: E402
 
 
-def save_figure(fig, path: Path) -> None:
-    fig.tight_layout()
+def save_figure(fig, path: Path, dpi: int = 100, tight_layout: bool = True) -> None:
+    if tight_layout:
+        fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+        fig.savefig(tmp, format="png", dpi=dpi)
     plt.close(fig)
 
 

@@ -1,0 +1,52 @@
+"""The generalisation stages' figures: ood's ROC curves and energy histograms (the paper's Figure 10),
+crossclass's shares against the chain's noise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stages.common.figures import plt, save_figure
+
+
+def plot_roc(path, curves: dict[str, tuple], aucs: dict[str, float]) -> None:
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, (fpr, tpr) in curves.items():
+        ax.plot(fpr, tpr, label=f"{name} ({aucs[name]:.2f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=1)
+    ax.set(xlabel="false positive rate (OOD kept)", ylabel="true positive rate (held-out kept)",
+           title="ROC of -E(x): held-out vs OOD (AUROC)")
+    ax.legend(fontsize=8, loc="lower right")
+    save_figure(fig, path)
+
+
+def plot_histograms(path, s_in: np.ndarray, scores: dict[str, np.ndarray]) -> None:
+    """The paper's relative-likelihood figure: -E of held-out images against each set."""
+    n = len(scores)
+    cols = min(3, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, (name, s) in zip(axes.flat, scores.items()):
+        bins = np.linspace(min(s_in.min(), s.min()), max(s_in.max(), s.max()), 40)
+        ax.hist(s_in, bins=bins, alpha=0.6, density=True, label="held-out")
+        ax.hist(s, bins=bins, alpha=0.6, density=True, label=name)
+        ax.set(title=name, xlabel="-E(x)")
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    save_figure(fig, path)
+
+
+def draw_noise(path, by_noise: dict[str, dict], default_noise: float) -> None:
+    noise = [float(k) for k in by_noise]
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    for key, label in (("new_label_share", "asked (new) label"), ("start_label_share", "start class")):
+        ax.plot(noise, [v[key] for v in by_noise.values()], "o-", label=label)
+    ax.axvline(default_noise, color="grey", ls=":", label=f"crossclass.noise_std ({default_noise:g})")
+    ax.set_xscale("log")
+    ax.set_xticks(noise, [f"{n:g}" for n in noise], fontsize=7)
+    ax.minorticks_off()
+    ax.set_xlabel("Langevin noise std per step")
+    ax.set_ylabel("share of chains after all steps")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7)
+    save_figure(fig, path)
