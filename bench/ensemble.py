@@ -2,6 +2,7 @@
 
     python -m bench.ensemble --variant digits_uncond                      # three schedules, ~20 min on one core
     python -m bench.ensemble --variant digits_cond --schedules anneal constant --threads 1
+    python -m bench.ensemble --variant digits_cond --schedules anneal --n-iters 2400   # what longer training buys
 
 For each schedule it trains the variant once with the embedded default's `train` params (only the
 schedule changed), keeping a checkpoint every 10 iterations in memory, then samples as `sample@<v>`
@@ -53,6 +54,7 @@ def main() -> None:
     ap.add_argument("--schedules", nargs="+", default=["anneal", "constant", "floor0.1"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1], help="sampling seeds")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--n-iters", type=int, help="training iterations (default: train.n_iters of params.yaml)")
     ap.add_argument("--csv", type=Path)
     ap.add_argument("--figure", type=Path)
     args = ap.parse_args()
@@ -103,6 +105,8 @@ def main() -> None:
     rows = []
     for name in args.schedules:
         cfg = dataclasses.replace(train_cfg, history_every=10, **schedule(name))
+        if args.n_iters:
+            cfg = dataclasses.replace(cfg, n_iters=args.n_iters)
         torch.manual_seed(seed)
         model = build_energy(var.network, shape[0], n_classes, shape[-1])
         trainer = Trainer(model, cfg, langevin_cfg, uniform_on(shape, "cpu"))
@@ -126,7 +130,7 @@ def main() -> None:
         for label, models, mode in sets:
             for s in args.seeds if mode == "rotate" else args.seeds[:1]:  # mean: 10 models a step, one seed
                 fd, acc = score(models, mode, s)
-                rows.append({"variant": args.variant, "schedule": name, "sampler": label, "seed": s,
+                rows.append({"variant": args.variant, "schedule": name, "n_iters": cfg.n_iters, "sampler": label, "seed": s,
                              "fd": round(fd, 2), "asked_class": round(acc, 3)})
                 print(f"  {label:<20} seed {s}: FD {fd:.2f}" + (f", asked class {acc:.3f}" if n_classes else ""),
                       flush=True)
