@@ -40,7 +40,9 @@ def trained(name: str, k: int) -> TrainedModel:
         raise UserError(f"trajectory.context = {k}: {name} was trained with {ckpt['context']}; "
                         f"run `dvc repro train_traj@{name}`")
     langevin = LangevinConfig(**ckpt["langevin"]) if "langevin" in ckpt else None  # EBMs sample as they trained
-    return TrainedModel(name, model, coder, langevin, ChainConfig(**ckpt.get("chain", {})))
+    arch = ckpt["arch"]
+    memory = (arch.get("memory_frames", 0), arch.get("memory_reach", 0))
+    return TrainedModel(name, model, coder, langevin, ChainConfig(**ckpt.get("chain", {})), memory)
 
 
 def main(args) -> None:

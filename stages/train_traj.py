@@ -1,7 +1,8 @@
 """train_traj@<model>: one hand-trajectory model on the recorded training split.
 
-ebm_cond   conditional EBM E(next step | last k states), Algorithm 1 (ebm.training.Trainer):
-           Langevin in standardised step space, chains started as ``trajectory.ebm_cond.start``
+ebm_cond   conditional EBM E(next step | last k states, older states: its memory), Algorithm 1
+           (ebm.training.Trainer): Langevin in standardised step space, chains started as
+           ``trajectory.ebm_cond.start``
 ebm_uncond window EBM E(k+1 states), the same Algorithm 1 over window coordinates
 fc, lstm   baselines: next step by MSE regression
 
@@ -25,7 +26,7 @@ from tqdm import tqdm
 
 from ebm.training import CURVE_KEYS, DivergenceGuard, Trainer, batch_at
 from ebm.trajectories.baselines import train_fc, train_lstm
-from ebm.trajectories.data import Coder, next_step_pairs, windows
+from ebm.trajectories.data import Coder, memory_pairs, next_step_pairs, windows
 from ebm.trajectories.models import build_trajectory_model
 from ebm.trajectories.rollout import chain_start, window_starts
 from stages.common.fitting import fit_logged
@@ -110,8 +111,14 @@ def main(args) -> None:
         run.log_input(states.numpy(), "hand_trajectories", str(trajectories_dir()), data_hash)
         work, events, example = None, [], None
         if name in ("ebm_cond", "fc"):
-            ctx, nxt = next_step_pairs(states, k)
+            memory = cfg[0].memory_frames if name == "ebm_cond" else 0
+            if memory:  # each pair also sees older states (ebm.trajectories.data.memory_pairs)
+                ctx, mem, nxt = memory_pairs(states, k, memory, cfg[0].memory_reach, generator=gen)
+            else:
+                ctx, nxt = next_step_pairs(states, k)
             x, y = coder.steps(nxt)[:, 0], coder.context(ctx)  # next step [M, D], context [M, k*D]
+            if memory:
+                y = torch.cat([y, coder.context(mem)], 1)
             if name == "ebm_cond":
                 if cfg[3].space == "move":  # the authors' chain space: z[t+1] - z[t]
                     x = coder.moves(nxt)[:, 0]

@@ -14,7 +14,7 @@ from torch import nn
 
 from ebm.sampling import LangevinConfig
 from ebm.trajectories.baselines import RegressionConfig, train_fc, train_lstm
-from ebm.trajectories.data import Coder, next_step_pairs, windows
+from ebm.trajectories.data import Coder, memory_pairs, next_step_pairs, windows
 from ebm.trajectories.metrics import horizon_fd, motion_scale, segments
 from ebm.trajectories.models import FCConfig, FCPredictor, LSTMConfig, LSTMPredictor
 from ebm.trajectories.policy import N_ACTIONS, FingerGait, GaitConfig
@@ -115,6 +115,33 @@ def test_ebm_rollout_samples_the_energy_minimum_of_each_step():
     # ... and a constant step of 1 moves it by 1 each step
     out = rollout_steps(ebm_step(Quadratic(d, torch.ones(d)), cfg, coder), coder, start, 3)
     torch.testing.assert_close(out[:, :, 0], torch.tensor([1.0, 2.0, 3.0]).expand(4, 3), atol=1e-3, rtol=0)
+
+
+def test_memory_pairs_reach_back_at_most_reach_steps():
+    s = torch.arange(2 * 30 * 1, dtype=torch.float32).view(2, 30, 1)  # a state is its own index
+    ctx, mem, nxt = memory_pairs(s, 4, 2, 5, copies=3, generator=torch.Generator().manual_seed(0))
+    c0, n0 = next_step_pairs(s, 4)
+    assert torch.equal(ctx, c0.repeat(3, 1, 1)) and torch.equal(nxt, n0.repeat(3, 1, 1))
+    lag = ctx[:, 0, 0] - mem[:, 0, 0]
+    assert torch.equal(mem[:, 1, 0], mem[:, 0, 0] + 1)  # consecutive states of the same trajectory
+    assert lag.min() == 0 and lag.max() == 5 and (mem[:, 0, 0] >= 30 * (ctx[:, 0, 0] >= 30)).all()
+
+
+def test_a_rollout_with_memory_sees_its_start_then_what_follows_it():
+    d, k = 2, 2
+    coder = Coder(torch.zeros(d), torch.ones(d), torch.zeros(d), torch.ones(d))
+    cfg = LangevinConfig(n_steps=60, step_size=0.2, noise_std=0.0, grad_clip=0.0, clamp=False)
+
+    class ToMemory(Quadratic):  # each step's minimum: the memory's first state
+        def forward(self, x, y=None):
+            return ((x - y[:, k * d : (k + 1) * d]) ** 2).sum(-1)
+
+    start = torch.zeros(3, k, d)
+    start[:, 0] = 1.0
+    out = rollout_steps(ebm_step(ToMemory(d), cfg, coder), coder, start, 4, memory_frames=1, memory_reach=1)
+    # steps 1, 2: the memory is start[0] (= 1), so the state moves by 1; then it trails the context by one
+    # state: start[1] (= 0, no move), then the first generated state (1)
+    torch.testing.assert_close(out[0, :, 0], torch.tensor([1.0, 2.0, 2.0, 3.0]), atol=1e-3, rtol=0)
 
 
 def test_chain_starts_noise_and_past():
@@ -247,6 +274,8 @@ def params_with(tmp_path, edit) -> Path:
     (lambda p: p["trajectory"]["lstm"].update(hidden=[3]), "trajectory.lstm.hidden: unknown key"),
     (lambda p: p["trajectory"]["evaluate"].update(horizons=[0, 5]), "trajectory.evaluate.horizons[0] = 0"),
     (lambda p: p["trajectory"]["fc"].update(lr=-1), "trajectory.fc.lr = -1: must be > 0"),
+    (lambda p: p["trajectory"]["ebm_cond"].update(memory_frames=5), "trajectory.ebm_cond.memory_frames = 5: at most"),
+    (lambda p: p["trajectory"]["ebm_uncond"].update(memory_frames=1), "trajectory.ebm_uncond.memory_frames = 1: only"),
 ])
 def test_bad_trajectory_params_name_the_key(tmp_path, edit, expected):
     from stages.common.params import load_params

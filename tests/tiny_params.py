@@ -25,7 +25,7 @@ TINY = {
     "compose": {"n_samples": 20, "n_steps": 3, "n_show": 4},
     "crossproduct": {"n_iters": 3, "n_steps": 3, "n_test": 16, "sample_steps": 3, "seen": [0.0, 1.0], "gen_steps": 5},
     "record": {"n_trajectories": 6, "length": 10, "render": False},  # the real simulator, no GL needed
-    "trajectory": {"context": 2, "ebm_cond": {"n_iters": 3, "n_steps": 2, "log_every": 1},
+    "trajectory": {"context": 2, "ebm_cond": {"n_iters": 3, "n_steps": 2, "log_every": 1, "memory_frames": 2},
                    "ebm_uncond": {"n_iters": 3, "n_steps": 2, "log_every": 1}, "fc": {"n_iters": 3, "log_every": 1},
                    "lstm": {"n_iters": 3, "log_every": 1},
                    "evaluate": {"horizons": [1, 2], "window_steps": 2, "render": False}},

@@ -6,6 +6,12 @@ conditional models (EBM, FC, LSTM) predict the next step ``d`` from the last
 ``k`` states; the unconditional EBM sees a window of ``w`` states as its first
 state and the ``w - 1`` steps after it. Steps, not absolute next states: a
 state moves little between two frames, so the next state is its step.
+
+The conditional EBM may also get a *memory*: a few consecutive states from up to
+``reach`` steps before its context (``memory_pairs``). In a rollout the memory is the
+rollout's own start, which the context leaves further behind every step; it holds
+what k recent states lose once a rollout's own sampling errors are in them (where a
+joint rests between random kicks, the gait's phase; docs/trajectories.md).
 """
 
 from __future__ import annotations
@@ -87,3 +93,17 @@ def next_step_pairs(states: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.T
 def windows(states: torch.Tensor, w: int) -> torch.Tensor:
     """Every window of w consecutive states: [N, T+1, D] -> [M, w, D]."""
     return states.unfold(1, w, 1).permute(0, 1, 3, 2).reshape(-1, w, states.shape[-1])
+
+
+def memory_pairs(states: torch.Tensor, k: int, frames: int, reach: int, copies: int = 2,
+                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``next_step_pairs`` with a memory: each pair ``copies`` times, each copy with ``frames``
+    consecutive states starting a uniform 0..reach steps before the context's first state (as
+    far back as the trajectory goes). [M, k, D] context, [M, frames, D] memory, [M, 2, D] (last, next)."""
+    n, length, _ = states.shape
+    first = torch.arange(0, length - k)  # the context's first state; the next state is first + k
+    traj, first = torch.arange(n).repeat_interleave(len(first)).repeat(copies), first.repeat(n * copies)
+    lo = (first - reach).clamp_min(0)
+    start = lo + (torch.rand(len(first), generator=generator) * (first - lo + 1)).long()
+    at = lambda base, count: states[traj[:, None], base[:, None] + torch.arange(count)]  # noqa: E731
+    return at(first, k), at(start, frames), at(first + k - 1, 2)

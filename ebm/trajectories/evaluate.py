@@ -36,6 +36,7 @@ class TrainedModel:
     coder: Coder
     langevin: LangevinConfig | None = None  # the EBMs sample as they were trained
     chain: ChainConfig = ChainConfig()
+    memory: tuple[int, int] = (0, 0)  # the conditional EBM's memory: (frames, reach), models.NetConfig
 
 
 @dataclass
@@ -57,7 +58,7 @@ def rollout(m: TrainedModel, start: torch.Tensor, horizon: int, window_steps: in
         return rollout_lstm(m.module, m.coder, start, horizon), start[:, -1]
     if m.name == "ebm_cond":
         step = ebm_step(m.module, m.langevin, m.coder, m.chain, gen)
-        return rollout_steps(step, m.coder, start, horizon), start[:, -1]
+        return rollout_steps(step, m.coder, start, horizon, *m.memory), start[:, -1]
     if from_noise:  # the window EBM's own first window, its last k states the start
         w = start.shape[1] + 1
         start = sample_windows(m.module, m.coder, start.shape[0], w, m.langevin, window_steps, gen)[:, 1:]

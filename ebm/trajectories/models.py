@@ -1,7 +1,8 @@
 """The trajectory models: two EBMs on ``MLPEnergy`` and the FC / LSTM baselines.
 
 * conditional EBM  E(d | context): d the next standardised step [D], the last
-  k standardised states [k*D] enter as a label vector (a bias on every hidden layer).
+  k standardised states [k*D] enter as a label vector (a bias on every hidden layer),
+  followed by ``memory_frames`` older states when it has a memory (``data.memory_pairs``).
 * unconditional EBM E(window): a window of w states in window coordinates [w*D].
 * FC   context [k*D] -> next step [D], trained with MSE.
 * LSTM the states so far, one at a time -> next step [D], trained with MSE.
@@ -16,7 +17,7 @@ import torch
 from torch import nn
 
 from ebm.checkpoint import BUILDERS
-from ebm.config import gt
+from ebm.config import ge, gt
 from ebm.models import MLPEnergy
 from ebm.registry import Registry
 
@@ -28,6 +29,10 @@ class NetConfig:
     hidden: tuple[int, ...] = (256, 256)
     act: Literal["swish", "relu", "lrelu"] = "swish"  # EBMs (the baselines use ReLU)
     spectral_norm: bool = True  # EBMs only
+    # the conditional EBM's memory (data.memory_pairs): states it also sees, from up to memory_reach steps
+    # before its context (0 frames: none; the window EBM has none)
+    memory_frames: int = field(default=0, metadata=ge(0))
+    memory_reach: int = field(default=40, metadata=ge(0))
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class LSTMConfig:
 
 
 def conditional_energy(dim: int, k: int, net: NetConfig) -> MLPEnergy:
-    return MLPEnergy(dim, net.hidden, label_dim=k * dim, act=net.act, spectral_norm=net.spectral_norm)
+    return MLPEnergy(dim, net.hidden, label_dim=(k + net.memory_frames) * dim, act=net.act, spectral_norm=net.spectral_norm)
 
 
 def window_energy(dim: int, w: int, net: NetConfig) -> MLPEnergy:

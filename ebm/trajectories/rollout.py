@@ -75,14 +75,20 @@ def window_starts(chain: ChainConfig, coder: Coder, x_pos: torch.Tensor, generat
     return x0
 
 
-def rollout_steps(step: StepFn, coder: Coder, start: torch.Tensor, horizon: int) -> torch.Tensor:
-    """Slide a k-state context along: start [B, k, D] -> [B, H, D]."""
-    ctx, out = start, []
-    for _ in range(horizon):
-        nxt = coder.advance(ctx[:, -1], step(coder.context(ctx)))
-        out.append(nxt)
-        ctx = torch.cat([ctx[:, 1:], nxt[:, None]], 1)
-    return torch.stack(out, 1)
+def rollout_steps(step: StepFn, coder: Coder, start: torch.Tensor, horizon: int, memory_frames: int = 0,
+                  memory_reach: int = 0) -> torch.Tensor:
+    """Slide a k-state context along: start [B, k, D] -> [B, H, D]. With a memory, ``step`` also sees the
+    first ``memory_frames`` states of the rollout (its start); once the context is more than
+    ``memory_reach`` steps past them, the memory moves along behind it, as far back as training reached."""
+    k, traj = start.shape[1], start
+    for i in range(horizon):
+        ctx = traj[:, i : i + k]
+        label = coder.context(ctx)
+        if memory_frames:
+            m0 = max(0, i - memory_reach)
+            label = torch.cat([label, coder.context(traj[:, m0 : m0 + memory_frames])], 1)
+        traj = torch.cat([traj, coder.advance(ctx[:, -1], step(label))[:, None]], 1)
+    return traj[:, k:]
 
 
 def ebm_step(model: nn.Module, cfg: LangevinConfig, coder: Coder, chain: ChainConfig = ChainConfig(),

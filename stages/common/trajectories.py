@@ -51,6 +51,8 @@ def _ebm(v, p):
                                                            GuardConfig, EBMLoopParams)
     if langevin.clamp:
         raise ConfigError(f"{p}clamp = true: trajectory states are standardised, not in [0, 1]; set it false")
+    if net.memory_frames and p.endswith("ebm_uncond."):
+        raise ConfigError(f"{p}memory_frames = {net.memory_frames}: only the conditional EBM has a memory; set it 0")
     return net, train, langevin, chain, guard, loop
 
 
@@ -89,6 +91,9 @@ def check_trajectory(v, p) -> dict:
     out = {"top": top}
     for name, check in SUBSECTIONS.items():
         out[name] = check(subs[name], f"{p}{name}.")
+    if out["ebm_cond"][0].memory_frames > top.context:
+        raise ConfigError(f"{p}ebm_cond.memory_frames = {out['ebm_cond'][0].memory_frames}: at most "
+                          f"{p}context = {top.context}")
     return out
 
 
