@@ -22,14 +22,14 @@ import hashlib
 from dataclasses import asdict
 
 import torch
-from tqdm import tqdm
 
 from ebm.training import CURVE_KEYS, DivergenceGuard, Trainer, batch_at
 from ebm.trajectories.baselines import train_fc, train_lstm
-from ebm.trajectories.data import Coder, memory_pairs, next_step_pairs, windows
+from ebm.trajectories.data import Coder
 from ebm.trajectories.models import build_trajectory_model
+from ebm.trajectories.training_sets import training_set
 from ebm.trajectories.rollout import chain_start, window_starts
-from stages.common.fitting import fit_logged
+from stages.common.fitting import fit_logged, fit_regression_logged
 from stages.common.io import UserError, save_torch, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
@@ -64,29 +64,6 @@ def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict]
     return log.rows, log.events, work
 
 
-def train_regression(name, fit, cfg, run) -> list[dict]:
-    """``fit(log)`` runs the MSE loop; rows keep the mean loss of each ``log_every`` block."""
-    _, reg, loop = cfg
-    rows, acc = [], []
-    bar = tqdm(total=reg.n_iters, desc=f"train_traj@{name}", unit="it")
-
-    def log(step: int, loss: float) -> None:
-        acc.append(loss)
-        bar.update(1)
-        if step % loop.log_every == 0 or step == reg.n_iters:
-            rows.append({"step": step, "loss": sum(acc) / len(acc)})
-            acc.clear()
-            run.log_metrics({"loss": rows[-1]["loss"]}, step=step)
-            bar.set_postfix(loss=f"{rows[-1]['loss']:.4f}")
-
-    try:
-        fit(log)
-    except FloatingPointError as e:
-        raise UserError(f"train_traj@{name}: training diverged ({e}); lower trajectory.{name}.lr") from None
-    bar.close()
-    return rows
-
-
 def main(args) -> None:
     params = load_params(trajectories.SECTIONS)
     sec = params["trajectory"]
@@ -110,29 +87,15 @@ def main(args) -> None:
     with stage_run("train_traj", name, flat, system_metrics=True) as run:
         run.log_input(states.numpy(), "hand_trajectories", str(trajectories_dir()), data_hash)
         work, events, example = None, [], None
-        if name in ("ebm_cond", "fc"):
-            memory = cfg[0].memory_frames if name == "ebm_cond" else 0
-            if memory:  # each pair also sees older states (ebm.trajectories.data.memory_pairs)
-                ctx, mem, nxt = memory_pairs(states, k, memory, cfg[0].memory_reach, generator=gen)
-            else:
-                ctx, nxt = next_step_pairs(states, k)
-            x, y = coder.steps(nxt)[:, 0], coder.context(ctx)  # next step [M, D], context [M, k*D]
-            if memory:
-                y = torch.cat([y, coder.context(mem)], 1)
-            if name == "ebm_cond":
-                if cfg[3].space == "move":  # the authors' chain space: z[t+1] - z[t]
-                    x = coder.moves(nxt)[:, 0]
-                rows, events, work = train_ebm(name, model, x, y, coder, cfg, seed, key, run)
-                example = (x[:2].numpy(), y[:2].numpy())
-            else:
-                rows = train_regression(name, lambda log: train_fc(model, y, x, cfg[1], gen, log), cfg, run)
-        elif name == "ebm_uncond":
-            x = coder.window(windows(states, k + 1))
-            rows, events, work = train_ebm(name, model, x, None, coder, cfg, seed, key, run)
-            example = (x[:2].numpy(), None)
-        else:  # lstm: every prefix of every trajectory predicts the step after it
-            z, d = coder.states(states[:, :-1]), coder.steps(states)
-            rows = train_regression(name, lambda log: train_lstm(model, z, d, cfg[1], gen, log), cfg, run)
+        model_cfg = (cfg[0], cfg[3]) if name == "ebm_cond" else ()  # its memory and chain space
+        x, y = training_set(name, states, k, coder, *model_cfg, generator=gen)
+        if name.startswith("ebm"):
+            rows, events, work = train_ebm(name, model, x, y, coder, cfg, seed, key, run)
+            example = (x[:2].numpy(), None if y is None else y[:2].numpy())
+        else:
+            fit = train_fc if name == "fc" else train_lstm
+            rows = fit_regression_logged(f"train_traj@{name}", lambda log: fit(model, y, x, cfg[1], gen, log),
+                                         cfg[1].n_iters, cfg[2].log_every, run, f"lower trajectory.{name}.lr")
         # rollouts sample as training did: the same Langevin settings and chain starts
         extra = {"langevin": asdict(cfg[2]), "chain": asdict(cfg[3])} if name.startswith("ebm") else {}
         save_torch(trajectory_model(name) / "model.pt", checkpoint(name, model, coder, k, cfg[0], extra))

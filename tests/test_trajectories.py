@@ -127,6 +127,23 @@ def test_memory_pairs_reach_back_at_most_reach_steps():
     assert lag.min() == 0 and lag.max() == 5 and (mem[:, 0, 0] >= 30 * (ctx[:, 0, 0] >= 30)).all()
 
 
+def test_each_model_trains_on_its_own_coordinates():
+    from ebm.trajectories.models import NetConfig
+    from ebm.trajectories.training_sets import training_set
+
+    s = torch.randn(3, 10, 2).cumsum(1)
+    c, k = Coder.fit(s), 4
+    x, y = training_set("fc", s, k, c)
+    assert x.shape == (18, 2) and y.shape == (18, 8)  # 6 pairs per trajectory: next step, last k states
+    x, y = training_set("ebm_cond", s, k, c, NetConfig(memory_frames=2))
+    assert x.shape == (36, 2) and y.shape == (36, 12)  # twice, each with 2 memory states
+    x, y = training_set("ebm_uncond", s, k, c)
+    assert x.shape == (18, 10) and y is None
+    x, y = training_set("lstm", s, k, c)
+    assert x.shape == y.shape == (3, 9, 2)
+    torch.testing.assert_close(c.advance(s[:, :-1], x), s[:, 1:], atol=1e-4, rtol=0)
+
+
 def test_a_rollout_with_memory_sees_its_start_then_what_follows_it():
     d, k = 2, 2
     coder = Coder(torch.zeros(d), torch.ones(d), torch.zeros(d), torch.ones(d))

@@ -4,6 +4,7 @@ that the guard could not recover as one line naming the knob to lower.
 
 Used by train@ (images, under DDP), train_traj@ (the trajectory EBMs), train_factor@, toy2d and
 crossproduct (the composition EBMs, which train in seconds and keep no resume state).
+``fit_regression_logged`` does the same for an MSE loop (the trajectory baselines).
 """
 
 from __future__ import annotations
@@ -58,3 +59,27 @@ def fit_logged(label: str, trainer: Trainer, batch: Callable[[int], tuple], n_it
         raise UserError(f"{label}: {e}; {hint}") from None
     bar.close()
     return log
+
+
+def fit_regression_logged(label: str, fit: Callable[[Callable[[int, float], None]], None], n_iters: int,
+                          log_every: int, run, hint: str) -> list[dict]:
+    """``fit(log)`` runs an MSE loop that calls ``log(step, loss)`` every step; the curve keeps the mean loss
+    of each ``log_every`` block (bar, MLflow). A non-finite loss is one line ending in ``hint``."""
+    rows, acc = [], []
+    bar = tqdm(total=n_iters, desc=label, unit="it")
+
+    def log(step: int, loss: float) -> None:
+        acc.append(loss)
+        bar.update(1)
+        if step % log_every == 0 or step == n_iters:
+            rows.append({"step": step, "loss": sum(acc) / len(acc)})
+            acc.clear()
+            run.log_metrics({"loss": rows[-1]["loss"]}, step=step)
+            bar.set_postfix(loss=f"{rows[-1]['loss']:.4f}")
+
+    try:
+        fit(log)
+    except FloatingPointError as e:
+        raise UserError(f"{label}: training diverged ({e}); {hint}") from None
+    bar.close()
+    return rows
