@@ -1,16 +1,9 @@
 """compose: joint dSprites samples from the sum of the factor EBMs' energies (Figure 15).
 
-For each asked combination of factors (e.g. size + position), chains from
-uniform noise sample Σ_f E_f(x | c_f) with the factors c_f of held-out images,
-by Langevin on the sum and by the original's one-sub-step-per-model scheme. The
-factor judge reads each sample; the metric is the share of samples that show
-every asked factor, and each one. Beside them: the same score for the true
-held-out images (the ceiling under the tolerances) and for shuffled ones (chance),
-and (``own_factor``) each factor model alone asked its own factor: the share of its
-samples the judge reads as that factor (position: within the tolerance).
-
-Outputs: metrics/compose.json, plots/images/compose/figure15.png (per combination:
-the true images, then the samples of each scheme asked the same factors).
+The protocol (combinations, schemes, the judge's scores, each factor model alone) is
+ebm.composition.figure15.run; this stage loads the held-out images, the factor models and the
+judge, runs it and writes metrics/compose.json and plots/images/compose/figure15.png (per
+combination: the true images, then the samples of each scheme asked the same factors).
 """
 
 from __future__ import annotations
@@ -21,9 +14,8 @@ import math
 import torch
 from tqdm import tqdm
 
-from ebm.composition.compose import compose_langevin
-from ebm.composition.dsprites import SHAPES, factor_labels
-from ebm.composition.judge import factor_hits, read_factors, shows_all
+from ebm.composition.dsprites import SHAPES
+from ebm.composition.figure15 import run
 from stages.common.composition import (
     factor_from_checkpoint, judge_from_checkpoint, load_dsprites, save_figure,
 )
@@ -35,11 +27,6 @@ from stages.common.paths import METRICS, PLOTS
 from stages.common.tracking import stage_run
 
 FIGURE = PLOTS / "images" / "compose" / "figure15.png"
-
-
-def score(judge, x, classes, values, combo, tol) -> dict[str, float]:
-    hits = factor_hits(read_factors(judge, x), classes, values, tol)
-    return {"all": shows_all(hits, combo).float().mean().item(), **{f: hits[f].float().mean().item() for f in combo}}
 
 
 def asked(values: torch.Tensor, combo) -> list[str]:
@@ -78,37 +65,18 @@ def main(args) -> None:
     perm = torch.randperm(len(rows), generator=gen)
     judge = judge_from_checkpoint()
     models = {f: factor_from_checkpoint(f) for f in sorted({f for combo in cfg.combos for f in combo})}
-    metrics, figure = {"ground_truth": {}, "chance": {}}, []
-    with stage_run("compose", None, section_params(params, "seed", "compose")) as run:
+    with stage_run("compose", None, section_params(params, "seed", "compose")) as mlflow_run:
         x0 = torch.rand(x_true.shape, generator=gen)
-        jobs = [(scheme, combo) for combo in cfg.combos for scheme in cfg.schemes]
-        samples = {}
-        for scheme, combo in tqdm(jobs, desc="compose", unit="combo"):
-            energies = [lambda z, m=models[f], c=factor_labels(values, f): m(z, c) for f in combo]
-            samples[scheme, combo] = compose_langevin(energies, x0, langevin_cfg, scheme, generator=gen)
-        # Each factor model alone, asked its own factor: a sum can only show what its parts carry. Beside it the
-        # judge on the true images (a factor it reads right less than ~95% of the time cannot be judged) and chance.
-        for f, model in models.items():
-            alone = compose_langevin([lambda z, c=factor_labels(values, f): model(z, c)], x0, langevin_cfg, "sum",
-                                     generator=gen)
-            metrics.setdefault("own_factor", {})[f] = {
-                "samples": score(judge, alone, classes, values, (f,), tol)[f],
-                "true_images": score(judge, x_true, classes, values, (f,), tol)[f],
-                "chance": score(judge, x_true[perm], classes, values, (f,), tol)[f]}
+        result = run(models, judge, x_true, classes, values, perm, x0, cfg, tol, langevin_cfg, gen,
+                     progress=lambda jobs: tqdm(jobs, desc="compose", unit="combo"))
+        metrics, figure = result.metrics, []
         for combo in cfg.combos:
-            key = "_".join(combo)
-            metrics["ground_truth"][key] = score(judge, x_true, classes, values, combo, tol)
-            metrics["chance"][key] = score(judge, x_true[perm], classes, values, combo, tol)
             figure.append((f"asked {' + '.join(combo)}\n(true image)", x_true[: cfg.n_show],
                            asked(values[: cfg.n_show], combo)))
-            for scheme in cfg.schemes:
-                metrics.setdefault(scheme, {})[key] = score(judge, samples[scheme, combo], classes, values, combo, tol)
-                figure.append((f"EBM {scheme}", samples[scheme, combo][: cfg.n_show], None))
-        full = "_".join(cfg.combos[-1])
-        metrics["headline"] = {f"{s}_{full}_all": metrics[s][full]["all"] for s in cfg.schemes}
-        run.write_metrics(METRICS / "compose.json", metrics)
+            figure += [(f"EBM {scheme}", result.samples[scheme, combo][: cfg.n_show], None) for scheme in cfg.schemes]
+        mlflow_run.write_metrics(METRICS / "compose.json", metrics)
         draw(figure, FIGURE)
-        run.log_artifact(FIGURE)
+        mlflow_run.log_artifact(FIGURE)
     s0 = cfg.schemes[0]
     print("compose: each factor model alone shows its own factor in " + ", ".join(
         f"{f} {m['samples']:.2f} (true {m['true_images']:.2f}, chance {m['chance']:.2f})"

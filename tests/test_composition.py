@@ -245,3 +245,31 @@ def test_gentest_names_a_missing_combination_as_its_own_error():
     assert x.shape == (1, 1, 4, 4) and x.dtype == torch.float32
     with pytest.raises(MissingCombinations):
         images_of(data, np.array([[2, 5, 15, 0, 0]]))
+
+
+def test_the_figure15_protocol_scores_every_scheme_combination_and_factor_alone():
+    """ebm.composition.figure15.run with an untrained judge and two toy factor energies: every (scheme,
+    combination) sampled from the shared start, shares in [0, 1], the true images scored as ``score`` does."""
+    from ebm.composition.compose import ComposeConfig
+    from ebm.composition.figure15 import run, score
+
+    class Pull(torch.nn.Module):  # E(x | c) = |x - mean of c|^2: any label shape
+        def forward(self, x, c):
+            return ((x.flatten(1) - c.mean(1, keepdim=True)) ** 2).sum(1)
+
+    torch.manual_seed(0)
+    n = 6
+    classes = torch.stack([torch.randint(0, 3, (n,)), torch.randint(0, 6, (n,))], 1)
+    values = torch.cat([classes[:, :1].float(), 0.5 + 0.1 * classes[:, 1:2].float(), torch.rand(n, 3)], 1)
+    x_true, judge = torch.rand(n, 1, 16, 16), FactorJudge(16).eval()
+    cfg = ComposeConfig(combos=(("size", "position"),), schemes=("sum", "alternate"), n_samples=n, n_show=2)
+    lcfg = LangevinConfig(n_steps=3, step_size=0.1, noise_std=0.0, grad_clip=0.0, clamp=True)
+    out = run({"size": Pull(), "position": Pull()}, judge, x_true, classes, values, torch.randperm(n),
+              torch.rand(n, 1, 16, 16), cfg, JudgeTolerance(), lcfg, torch.Generator().manual_seed(0))
+    assert set(out.samples) == {("sum", ("size", "position")), ("alternate", ("size", "position"))}
+    assert out.samples["sum", ("size", "position")].shape == (n, 1, 16, 16)
+    assert set(out.metrics["own_factor"]) == {"size", "position"}
+    assert out.metrics["ground_truth"]["size_position"] == score(judge, x_true, classes, values, ("size", "position"),
+                                                                 JudgeTolerance())
+    assert all(0 <= v <= 1 for s in ("sum", "alternate") for v in out.metrics[s]["size_position"].values())
+    assert set(out.metrics["headline"]) == {"sum_size_position_all", "alternate_size_position_all"}

@@ -12,14 +12,27 @@ Two schemes:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
 from torch import nn
 
+from ebm.composition.dsprites import FACTORS
+from ebm.config import gt
 from ebm.sampling.langevin import Energy, LangevinConfig, frozen, langevin, langevin_step
 
 Scheme = Literal["sum", "alternate"]
+
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    """The compose section (Figure 15's protocol, ebm.composition.figure15.run)."""
+    combos: tuple[tuple[str, ...], ...] = (("size", "position"), ("shape", "position"),
+                                           ("size", "shape", "position"), FACTORS)
+    schemes: tuple[str, ...] = ("sum", "alternate")
+    n_samples: int = field(default=200, metadata=gt(0))  # chains per combination (held-out images asked)
+    n_show: int = field(default=10, metadata=gt(0))  # columns of the figure
 
 
 def sum_of(energies: Sequence[Energy]) -> Energy:

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ebm.composition.compose import Scheme
+from ebm.composition.compose import ComposeConfig, Scheme
 from ebm.composition.crossproduct import CrossProductConfig
 from ebm.composition.dsprites import FACTORS, LABEL_DIMS, DSprites, from_arrays
 from ebm.composition.judge import FactorJudge, JudgeConfig, JudgeTolerance
@@ -61,15 +61,6 @@ class FactorParams:
     names: tuple[str, ...] = FACTORS
 
 
-@dataclass(frozen=True)
-class ComposeParams:
-    combos: tuple[tuple[str, ...], ...] = (("size", "position"), ("shape", "position"),
-                                           ("size", "shape", "position"), FACTORS)
-    schemes: tuple[str, ...] = ("sum", "alternate")
-    n_samples: int = field(default=200, metadata=gt(0))
-    n_show: int = field(default=10, metadata=gt(0))  # columns of the figure
-
-
 def _check_factors(names, key: str) -> None:
     for i, n in enumerate(names):
         if n not in FACTORS:
@@ -89,7 +80,7 @@ def check_factors(v, p):
 
 
 def check_compose(v, p):
-    cfg, tol, langevin = build_split(v, p, ComposeParams, JudgeTolerance, LangevinConfig)
+    cfg, tol, langevin = build_split(v, p, ComposeConfig, JudgeTolerance, LangevinConfig)
     for i, combo in enumerate(cfg.combos):
         _check_factors(combo, f"{p}combos[{i}]")
     _choices(cfg.schemes, ("sum", "alternate"), f"{p}schemes")
