@@ -273,3 +273,26 @@ def test_the_figure15_protocol_scores_every_scheme_combination_and_factor_alone(
                                                                  JudgeTolerance())
     assert all(0 <= v <= 1 for s in ("sum", "alternate") for v in out.metrics[s]["size_position"].values())
     assert set(out.metrics["headline"]) == {"sum_size_position_all", "alternate_size_position_all"}
+
+
+def test_toy2d_samples_each_energy_and_their_sum_from_one_start():
+    from ebm.composition.toy2d import sample_each_and_sum
+
+    torch.manual_seed(0)
+
+    class Well(torch.nn.Module):  # E = |x - centre|^2
+        def __init__(self, centre):
+            super().__init__()
+            self.centre = torch.tensor(centre)
+
+        def forward(self, x):
+            return ((x - self.centre) ** 2).sum(1)
+
+    x0 = torch.rand(50, 2)
+    cfg = LangevinConfig(n_steps=5, step_size=0.1, noise_std=0.0, grad_clip=0.0, clamp=True)
+    samples, shares, traces = sample_each_and_sum({"ring": Well([0.2, 0.7]), "band": Well([0.8, 0.7])}, x0, cfg,
+                                                  "sum", n_steps=40, n_traces=3)
+    assert set(samples) == {"ring", "band", "ring_and_band"} and set(shares) == {*samples, "data"}
+    assert traces.shape == (41, 3, 2) and torch.equal(traces[0], x0[:3])
+    torch.testing.assert_close(samples["ring_and_band"].mean(0), torch.tensor([0.5, 0.7]), atol=0.05, rtol=0)
+    assert shares["data"]["in_ring"] > 0.4 and 0 <= shares["ring"]["in_both"] <= 1

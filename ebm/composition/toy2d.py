@@ -16,7 +16,9 @@ import torch
 from torch import nn
 
 from ebm.checkpoint import BUILDERS
+from ebm.composition.compose import Scheme, compose_langevin
 from ebm.models.mlp import MLPEnergy
+from ebm.sampling import LangevinConfig
 
 DENSITIES = ("ring", "band")
 SUPPORT_SIGMAS = 3.0
@@ -80,3 +82,20 @@ class ToyEnergy(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:  # x [B, 2] -> [B]
         return self.mlp((x - 0.5) * self.input_scale)
+
+
+def sample_each_and_sum(models: dict[str, nn.Module], x0: torch.Tensor, cfg: LangevinConfig, scheme: Scheme,
+                        n_steps: int, n_traces: int) -> tuple[dict, dict, torch.Tensor]:
+    """Fresh chains from ``x0`` [N, 2] on each EBM alone and on the sum of both (``scheme``). Returns
+    (samples: "ring" / "band" / "ring_and_band" -> [N, 2], their ``support_shares`` plus "data" (as
+    many points drawn from the densities themselves), the sum's first ``n_traces`` paths [T+1, n, 2])."""
+    samples, shares = {}, {}
+    for names, how in ((["ring"], "sum"), (["band"], "sum"), (["ring", "band"], scheme)):
+        energies = [models[n] for n in names]
+        key = "_and_".join(names)
+        samples[key], trace = compose_langevin(energies, x0, cfg, how, models=tuple(energies), n_steps=n_steps,
+                                               trace_every=1)
+        shares[key] = support_shares(samples[key])
+    traces = torch.stack([x0[:n_traces], *[t[:n_traces] for t in trace]])  # the sum's chains
+    shares["data"] = support_shares(torch.cat([sample(n, len(x0)) for n in DENSITIES]))
+    return samples, shares, traces
