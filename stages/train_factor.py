@@ -40,7 +40,7 @@ def main(args) -> None:
     x = data.images[~test].float() / 255  # binary-ish sprites: no dequantisation noise, as the original
     y = factor_labels(data.values[~test], args.factor)
     shape = tuple(x.shape[1:])
-    model = factor_energy(x[0].numel(), args.factor, net)
+    model = factor_energy(x[0].numel(), args.factor, net, factors.label_gain)
     trainer = Trainer(model, train_cfg, langevin_cfg, uniform_like(shape))
     with stage_run("train_factor", args.factor, section_params(params, "seed", "factors"), system_metrics=True) as run:
         rows = train_loop(trainer, random_batches(x, y, train_cfg.batch_size), train_cfg.n_iters, net.log_every,
@@ -52,7 +52,7 @@ def main(args) -> None:
         grid = PLOTS / "images" / "train_factor" / args.factor / "samples.png"
         save_grid(grid, torch.cat([x[show], fresh, trainer.last_negatives[:16]]), nrow=16, scale=3)
         arch = {"d_in": x[0].numel(), "hidden": list(net.hidden), "label_dim": LABEL_DIMS[args.factor], "act": net.act,
-                "spectral_norm": net.spectral_norm}
+                "spectral_norm": net.spectral_norm, "label_gain": factors.label_gain}
         save_torch(composition_model(f"factor_{args.factor}") / "model.pt",
                    pack("mlp_energy", arch, model, factor=args.factor, image_size=shape[-1], net=asdict(net)))
         write_csv(PLOTS / "train_factor" / f"{args.factor}.csv", rows)

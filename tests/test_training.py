@@ -156,3 +156,18 @@ def test_fit_in_two_halves_is_fit_in_one_and_calls_its_hooks_and_logs_on_their_s
     assert seen_a == [2, 4, 6] and hooked_a == [3, 6]
     assert [set(r) for r in log_a.rows] == [{"step", "loss"}] * 3
     assert log_a.rows == log_b.rows and all(torch.equal(w_a[k], w_b[k]) for k in w_a)
+
+
+def test_mlp_label_gain_starts_as_the_bias_only_model_and_then_scales_by_label():
+    from ebm.models import MLPEnergy
+
+    torch.manual_seed(0)
+    plain = MLPEnergy(6, (8, 8), label_dim=3, spectral_norm=False)
+    gained = MLPEnergy(6, (8, 8), label_dim=3, spectral_norm=False, label_gain=True)
+    gained.load_state_dict(plain.state_dict(), strict=False)  # the gains stay at their zero init
+    x, y = torch.randn(4, 6), torch.eye(3)[[0, 1, 2, 0]]
+    torch.testing.assert_close(gained(x, y), plain(x, y))
+    with torch.no_grad():
+        gained.gains[0].weight[1] = 1.0  # label 1 doubles the first layer's pre-activation
+    changed = gained(x, y) != plain(x, y)
+    assert changed[1] and not changed[0] and not changed[2]

@@ -59,6 +59,7 @@ class Toy2DParams:
 @dataclass(frozen=True)
 class FactorParams:
     names: tuple[str, ...] = FACTORS
+    label_gain: bool = True  # the label also scales each hidden layer (MLPEnergy), not only biases it
 
 
 def _check_factors(names, key: str) -> None:
@@ -122,8 +123,9 @@ def load_dsprites() -> tuple[DSprites, torch.Tensor]:
     return data, torch.from_numpy(arrays["test"])
 
 
-def factor_energy(d_in: int, factor: str, net: NetParams) -> nn.Module:
-    return MLPEnergy(d_in, net.hidden, label_dim=LABEL_DIMS[factor], act=net.act, spectral_norm=net.spectral_norm)
+def factor_energy(d_in: int, factor: str, net: NetParams, label_gain: bool = False) -> nn.Module:
+    return MLPEnergy(d_in, net.hidden, label_dim=LABEL_DIMS[factor], act=net.act, spectral_norm=net.spectral_norm,
+                     label_gain=label_gain)
 
 
 def factor_from_checkpoint(factor: str) -> nn.Module:
