@@ -125,6 +125,8 @@ def test_memory_pairs_reach_back_at_most_reach_steps():
     lag = ctx[:, 0, 0] - mem[:, 0, 0]
     assert torch.equal(mem[:, 1, 0], mem[:, 0, 0] + 1)  # consecutive states of the same trajectory
     assert lag.min() == 0 and lag.max() == 5 and (mem[:, 0, 0] >= 30 * (ctx[:, 0, 0] >= 30)).all()
+    with pytest.raises(ValueError, match="frames = 5 must be in 1..k = 4"):
+        memory_pairs(s, 4, 5, 5)
 
 
 def test_each_model_trains_on_its_own_coordinates():

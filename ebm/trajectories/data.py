@@ -100,6 +100,8 @@ def memory_pairs(states: torch.Tensor, k: int, frames: int, reach: int, copies: 
     """``next_step_pairs`` with a memory: each pair ``copies`` times, each copy with ``frames``
     consecutive states starting a uniform 0..reach steps before the context's first state (as
     far back as the trajectory goes). [M, k, D] context, [M, frames, D] memory, [M, 2, D] (last, next)."""
+    if not 0 < frames <= k:
+        raise ValueError(f"memory_pairs: frames = {frames} must be in 1..k = {k}")
     n, length, _ = states.shape
     first = torch.arange(0, length - k)  # the context's first state; the next state is first + k
     traj, first = torch.arange(n).repeat_interleave(len(first)).repeat(copies), first.repeat(n * copies)
