@@ -123,7 +123,7 @@ def load_dsprites() -> tuple[DSprites, torch.Tensor]:
     return data, torch.from_numpy(arrays["test"])
 
 
-def factor_energy(d_in: int, factor: str, net: NetParams, label_gain: bool = False) -> nn.Module:
+def factor_energy(d_in: int, factor: str, net: NetParams, label_gain: bool) -> nn.Module:
     return MLPEnergy(d_in, net.hidden, label_dim=LABEL_DIMS[factor], act=net.act, spectral_norm=net.spectral_norm,
                      label_gain=label_gain)
 
