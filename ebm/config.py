@@ -5,6 +5,11 @@ mapping (a params.yaml section, say) into one, rejecting unknown keys, values of
 the wrong type and values out of range. Ranges live in the field metadata:
 
     step_size: float = field(default=10.0, metadata=gt(0))
+
+Missing keys take the dataclass defaults, which suit a library user. A params file wants the
+opposite: a key deleted from it must not silently switch to a default (often the paper-scale
+value). Inside ``required_keys(optional)`` every field is required except the ones ``optional``
+names for that prefix.
 """
 
 from __future__ import annotations
@@ -12,10 +17,26 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 T = TypeVar("T")
+
+# None: missing keys take the defaults; a mapping "prefix." -> field names: only those may be missing.
+_OPTIONAL: ContextVar[Mapping[str, Collection[str]] | None] = ContextVar("optional_keys", default=None)
+
+
+@contextmanager
+def required_keys(optional: Mapping[str, Collection[str]]) -> Iterator[None]:
+    """Within the block ``build`` refuses a mapping that leaves out a field, unless ``optional[prefix]``
+    names it (a prefix not in ``optional``: every field required)."""
+    token = _OPTIONAL.set(optional)
+    try:
+        yield
+    finally:
+        _OPTIONAL.reset(token)
 
 
 class ConfigError(ValueError):
@@ -87,11 +108,11 @@ def as_mapping(values: Any, prefix: str = "") -> dict:
 
 
 def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T:
-    """Build dataclass ``cls`` from ``values``; missing keys take the defaults.
+    """Build dataclass ``cls`` from ``values``; missing keys take the defaults (see ``required_keys``).
 
     Raises:
-        ConfigError: an unknown key, a wrong type or a value out of range; the
-            message starts with the dotted key (``prefix`` + field name).
+        ConfigError: an unknown key, a missing one under ``required_keys``, a wrong type or a value
+            out of range; the message starts with the dotted key (``prefix`` + field name).
     """
     values = as_mapping(values, prefix)
     hints = typing.get_type_hints(cls)
@@ -101,6 +122,14 @@ def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T
         raise ConfigError(
             f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(fields))})"
         )
+    optional = _OPTIONAL.get()
+    if optional is not None:
+        missing = [n for n in fields if n not in values and n not in optional.get(prefix, ())]
+        if missing:
+            default = fields[missing[0]].default
+            shown = "" if default is dataclasses.MISSING else f" {default!r}"
+            raise ConfigError(f"{prefix}{missing[0]}: missing (every key must be set here: the library "
+                              f"default{shown} is not necessarily this pipeline's value)")
     kwargs = {}
     for name, value in values.items():
         kwargs[name] = _check_value(prefix + name, value, hints[name], fields[name].metadata)

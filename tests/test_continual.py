@@ -232,7 +232,9 @@ def test_stage_end_to_end_writes_the_table_curves_and_plot(tmp_path, monkeypatch
     for split, sl in (("train", slice(0, 300)), ("test", slice(300, 400))):
         save_npz(tmp_path / "data" / "digits" / f"{split}.npz", x=x[sl], y=y[sl])
     (tmp_path / "data" / "digits" / "meta.json").write_text(json.dumps({"shape": [1, 8, 8], "n_classes": 10}))
-    params["continual"] = {**TINY, "n_seeds": 2, "methods": ["finetune", "ebm"]}
+    small = {**TINY, "n_seeds": 2, "methods": ["finetune", "ebm"]}  # merged in: params.yaml sets every key
+    params["continual"].update({k: {**params["continual"].get(k, {}), **v} if isinstance(v, dict) else v
+                                for k, v in small.items()})
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     continual.main(None)
     table = json.loads((tmp_path / "metrics" / "continual.json").read_text())

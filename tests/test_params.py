@@ -102,3 +102,48 @@ def test_check_params_finds_a_bad_value_in_any_section_at_once(tmp_path):
     ok = subprocess.run([sys.executable, "-m", "stages.check_params", str(ROOT / "params.yaml")], capture_output=True,
                         text=True, env=env)
     assert ok.returncode == 0 and "sections valid" in ok.stdout
+
+
+def _leaves(d: dict, path: tuple = ()):
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            yield from _leaves(v, (*path, k))
+        else:
+            yield (*path, k)
+
+
+def test_deleting_any_key_is_an_error_naming_it_never_a_silent_library_default():
+    """A key left out of params.yaml must not switch to a library default (often the paper-scale value)."""
+    import copy
+
+    from ebm.config import ConfigError
+    from stages.common.params import check_sections
+
+    raw = default_params()
+    base = repr(check_sections(raw, *SCHEMAS))
+    unchanged = []
+    for path in _leaves(raw):
+        edited = copy.deepcopy(raw)
+        parent = edited
+        for k in path[:-1]:
+            parent = parent[k]
+        del parent[path[-1]]
+        try:
+            configs = check_sections(edited, *SCHEMAS)
+        except ConfigError as e:
+            assert str(e).startswith(".".join(path) + ": missing"), (path, str(e))
+            continue
+        assert repr(configs) == base, f"{'.'.join(path)}: deleting it silently changes the configs"
+        unchanged.append(".".join(path))
+    assert set(unchanged) <= {"seed", "fid.variants"}  # their defaults are the file's values: 0 and {}
+
+
+def test_a_missing_key_names_itself_and_the_library_keeps_its_defaults(tmp_path):
+    from ebm.config import build
+    from ebm.sampling import LangevinConfig
+
+    params = default_params()
+    del params["train"]["n_steps"]
+    with pytest.raises(UserError, match=r"train.n_steps: missing .*default 60"):
+        load_params(*SCHEMAS, path=write(tmp_path, params))
+    assert build(LangevinConfig, {}).n_steps == 60  # outside a params file the defaults still fill in

@@ -6,6 +6,10 @@ stage passes the schema modules of the sections it reads, so a bad value stops i
 line naming the key, and its code (its DVC deps) holds no other experiment's schema. Every
 stage refuses a section whose name is unknown; a bad value in another stage's section is
 that stage's error.
+
+Every key of a section must be set, except the few in ``OPTIONAL`` (expert knobs whose library
+default is what the pipeline runs): deleting a key from params.yaml is an error naming it, never a
+silent switch to a library default (those are often the paper-scale values).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from ebm.config import ConfigError, as_mapping
+from ebm.config import ConfigError, as_mapping, required_keys
 from stages.common.io import UserError
 from stages.common.paths import PARAMS
 
@@ -27,6 +31,23 @@ Checker = Callable[[Any, str], Any]  # (the section's raw value, "section.") -> 
 KNOWN = ("seed", "download", "classifier", "train", "variants", "sample", "evaluate", "fid", "restore",
          "crossclass", "ood", "robustness", "toy2d", "dsprites", "factor_judge", "factors", "compose",
          "crossproduct", "continual", "record", "trajectory")
+
+_LANGEVIN = ("form", "clamp")  # decoupled, clamped to [0, 1]: the original's sampler on images
+_ADAM = ("beta1", "beta2", "l2_coeff", "lr_floor", "history_every", "history_size")  # no ensemble history
+_NO_LABEL = ("label_contrast", "label_temperature")  # Algorithm 1 alone
+_GUARD = ("energy_bound", "max_rollbacks", "lr_decay", "snapshot_every")
+OPTIONAL = {  # "section." -> the keys params.yaml may leave out; every other key is required
+    "download.": ("imagenet32_path", "imagenet128_path", "imagenet128_per_class"),  # paper scale: user paths
+    "train.": _NO_LABEL,
+    **{f"{s}.": _LANGEVIN for s in ("sample", "fid", "restore", "crossclass", "robustness", "compose")},
+    "toy2d.": (*_ADAM, "lr_anneal_from", *_NO_LABEL, "form"),
+    "factors.": (*_ADAM, *_LANGEVIN),
+    "crossproduct.": (*_ADAM, "lr_anneal_from", *_NO_LABEL, *_LANGEVIN),
+    "trajectory.ebm_cond.": ("history_every", "history_size", "lr_floor", *_NO_LABEL, "start_scale", "noise_share",
+                             *_GUARD),
+    "trajectory.ebm_uncond.": ("memory_frames", "memory_reach", "history_every", "history_size", "lr_floor",
+                               *_NO_LABEL, "space", "start_scale", *_GUARD),
+}
 
 SEED_MAX = 2**32 - 1  # numpy's limit; torch takes 64 bits, but seeds are offset and multiplied (batch_at, rank_seed)
 
@@ -62,11 +83,19 @@ def load_params(*schemas: Mapping[str, Checker], path: Path = PARAMS) -> dict[st
     plus ``_raw`` (the whole file as read); raises UserError with one line."""
     path = Path(path)
     raw = read_params(path)
+    try:
+        return {"_raw": raw, **check_sections(raw, *schemas)}
+    except ConfigError as e:
+        raise UserError(f"{path}: {e}") from None
+
+
+def check_sections(raw: Mapping[str, Any], *schemas: Mapping[str, Checker]) -> dict[str, Any]:
+    """The typed configs of ``seed`` and the sections of ``schemas``; raises ConfigError naming the key."""
     checkers: dict[str, Checker] = {"seed": check_seed}
     for schema in schemas:
         checkers.update(schema)
-    out = {"_raw": raw}
-    try:
+    out = {}
+    with required_keys(OPTIONAL):
         for name in KNOWN:
             if name not in checkers:
                 continue
@@ -74,8 +103,6 @@ def load_params(*schemas: Mapping[str, Checker], path: Path = PARAMS) -> dict[st
                 out[name] = check_seed(raw.get(name, 0), f"{name}.")
             else:  # every other section is a mapping; refused here once rather than in each checker
                 out[name] = checkers[name](as_mapping(raw.get(name), f"{name}."), f"{name}.")
-    except ConfigError as e:
-        raise UserError(f"{path}: {e}") from None
     return out
 
 
