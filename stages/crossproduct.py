@@ -17,8 +17,8 @@ from tqdm import tqdm
 
 from ebm.composition.gentest import MissingCombinations
 from ebm.composition.gentest import run as gentest
-from stages.common.composition import factor_from_checkpoint, load_dsprites, save_figure, train_loop
-from stages.common.figures import plt
+from stages.common.composition import factor_from_checkpoint, load_dsprites, train_loop
+from stages.common.crossproduct_figure import figure16
 from stages.common.io import UserError, save_grid, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
@@ -27,20 +27,6 @@ from stages.common.paths import METRICS, PLOTS
 from stages.common.tracking import stage_run
 
 IMAGES = PLOTS / "images" / "crossproduct"
-
-
-def draw_curves(curves: dict, path) -> None:
-    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.8), squeeze=False)
-    for ax, (name, rows) in zip(axes[0], curves.items()):
-        seen = [100 * r["seen"] for r in rows]
-        ax.plot(seen, [r["mse_baseline"] for r in rows], "o-", label="conditional generator")
-        ax.axhline(rows[0]["mse_ebm"], color="C3", ls="--", label="EBM sum (0% seen)")
-        ax.plot([0], [rows[0]["mse_ebm"]], "s", color="C3")
-        ax.set(title=name.replace("_", " x "), xlabel="% of held-out combinations seen in training",
-               ylabel="MSE to the true image (held-out pairs)")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
 
 
 def run_gentest(name, data, cfg, train_cfg, langevin_cfg, orientation, gen, run):
@@ -73,7 +59,7 @@ def main(args) -> None:
             metrics[name], curves[name], grid = result.metrics, result.curve, result.grid
             write_csv(PLOTS / "crossproduct" / f"{name}.csv", curves[name])
             save_grid(IMAGES / f"{name}.png", torch.cat([g for _, g in grid]), nrow=len(grid[0][1]), scale=3)
-        draw_curves(curves, IMAGES / "figure16.png")
+        figure16(curves, IMAGES / "figure16.png")
         run.write_metrics(METRICS / "crossproduct.json", metrics)
         run.log_artifact(IMAGES / "figure16.png")
     print("crossproduct: MSE on unseen pairs: " + ", ".join(

@@ -15,34 +15,21 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 import torch
 
-from ebm.sampling import LangevinConfig
-from ebm.trajectories.evaluate import FEATURES, SETTINGS, TrainedModel, run
-from ebm.trajectories.rollout import ChainConfig
+from ebm.trajectories.evaluate import FEATURES, SETTINGS, run
 from stages.common import trajectories
-from stages.common.io import UserError, atomic_path, write_csv
+from stages.common.io import UserError, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.paths import DATA, METRICS, PLOTS
 from stages.common.tracking import stage_run
-from stages.common.trajectories import load_model, load_trajectories
+from stages.common.rollouts import save_rollouts, trained
+from stages.common.trajectories import load_trajectories
 from stages.common.trajectory_figures import figure12, figure13
 
 IMAGES = PLOTS / "images" / "evaluate_traj"
 ROLLOUTS = DATA / "rollouts"
-
-
-def trained(name: str, k: int) -> TrainedModel:
-    model, coder, ckpt = load_model(name)
-    if ckpt["context"] != k:
-        raise UserError(f"trajectory.context = {k}: {name} was trained with {ckpt['context']}; "
-                        f"run `dvc repro train_traj@{name}`")
-    langevin = LangevinConfig(**ckpt["langevin"]) if "langevin" in ckpt else None  # EBMs sample as they trained
-    arch = ckpt["arch"]
-    memory = (arch.get("memory_frames", 0), arch.get("memory_reach", 0))
-    return TrainedModel(name, model, coder, langevin, ChainConfig(**ckpt.get("chain", {})), memory)
 
 
 def main(args) -> None:
@@ -65,13 +52,7 @@ def main(args) -> None:
             write_csv(PLOTS / "evaluate_traj" / f"{setting}_{f}.csv",
                       [{"horizon": h, **{n: table[setting][f][n][f"h{h}"] for n in table[setting][f]}}
                        for h in cfg.horizons])
-    where = {"test_trajectory": result.test_trajectory.numpy(), "test_offset": result.test_offset.numpy()}
-    with atomic_path(ROLLOUTS) as tmp:
-        tmp.mkdir(parents=True)
-        for name, arrays in result.rollouts.items():
-            with open(tmp / f"{name}.npz", "wb") as f:
-                np.savez_compressed(f, **{key: a.numpy() for key, a in arrays.items()}, real=result.real.numpy(),
-                                    horizons=np.array(horizon), **where)
+    save_rollouts(result, horizon, ROLLOUTS)
     flat = {k_: v for k_, v in section_params(params, "seed", "trajectory").items()
             if k_ == "seed" or k_.startswith(("trajectory.evaluate.", "trajectory.context", "trajectory.models"))}
     with stage_run("evaluate_traj", None, flat) as mlflow_run:
