@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import shutil
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
-from ebm.generalization import (
-    TRANSFORMS, DatasetUnavailable, auroc, load_torchvision_set, ood_scores, roc, transform_set,
-)
+from ebm.generalization import TRANSFORMS, DatasetUnavailable, load_torchvision_set, transform_set
+from ebm.generalization.ood import run
 from stages.common.experiment import experiment_device, experiment_model, subset
 from stages.common.generalization_figures import plot_histograms, plot_roc
 from stages.common.io import UserError, atomic_path, write_csv
@@ -29,10 +27,6 @@ from stages.common.params import load_params, section_params
 from stages.common.sections import generalization, images
 from stages.common.paths import curves_dir, images_dir, metrics_file, raw_dir
 from stages.common.tracking import stage_run
-
-# The columns of the paper's table (openai/ebm_code_release) and our names for them.
-PAPER_SETS = ("svhn", "textures", "constant_uniform", "uniform", "interpolation")
-
 
 def ood_images(name: str, x_in: torch.Tensor, gen: torch.Generator, seed: int) -> torch.Tensor:
     if name in TRANSFORMS:
@@ -53,28 +47,21 @@ def main(args) -> None:
     model, ckpt = experiment_model(params, "ood", device)
     gen = torch.Generator(device).manual_seed(params["seed"])
     x_in, _ = subset(ckpt["dataset"], "test", exp.n_images, params["seed"], device)
-    s_in = ood_scores(model, x_in, ckpt["label_dim"]).cpu().numpy()
-    aucs, curves, scores = {}, {}, {}
-    with stage_run("ood", exp.variant, section_params(params, "seed", "ood")) as run:
-        for name in tqdm(cfg.sets, desc="ood", unit="set"):
-            scores[name] = ood_scores(model, ood_images(name, x_in, gen, params["seed"]), ckpt["label_dim"]).cpu().numpy()
-            aucs[name] = auroc(s_in, scores[name])
-            curves[name] = roc(s_in, scores[name])
+    sets = ((name, ood_images(name, x_in, gen, params["seed"])) for name in tqdm(cfg.sets, desc="ood", unit="set"))
+    with stage_run("ood", exp.variant, section_params(params, "seed", "ood")) as mlflow_run:
+        result = run(model, x_in, sets, ckpt["label_dim"])
         shutil.rmtree(curves_dir("ood", exp.variant), ignore_errors=True)  # a rerun outside DVC
         with atomic_path(curves_dir("ood", exp.variant)) as tmp:
-            for name, (fpr, tpr) in curves.items():
+            for name, (fpr, tpr) in result.roc.items():
                 write_csv(tmp / f"{name}.csv", [{"fpr": float(f), "tpr": float(t)} for f, t in zip(fpr, tpr)])
         figs = images_dir("ood", exp.variant)
-        plot_roc(figs / "roc.png", curves, aucs)
-        plot_histograms(figs / "energy_histograms.png", s_in, scores)
+        plot_roc(figs / "roc.png", result.roc, result.auroc)
+        plot_histograms(figs / "energy_histograms.png", result.scores_in, result.scores)
         for f in ("roc.png", "energy_histograms.png"):
-            run.log_artifact(figs / f)
-        paper = [aucs[s] for s in PAPER_SETS if s in aucs]
-        metrics = {"auroc": aucs, "auroc_mean": float(np.mean(list(aucs.values()))) if aucs else float("nan"),
-                   "auroc_mean_paper_sets": float(np.mean(paper)) if paper else float("nan"),
-                   "score_in_mean": float(s_in.mean()), "score_mean": {k: float(v.mean()) for k, v in scores.items()}}
-        run.write_metrics(metrics_file("ood", exp.variant), metrics)
-    print(f"ood@{exp.variant}: AUROC " + ", ".join(f"{k}={v:.3f}" for k, v in aucs.items())
+            mlflow_run.log_artifact(figs / f)
+        metrics = result.metrics()
+        mlflow_run.write_metrics(metrics_file("ood", exp.variant), metrics)
+    print(f"ood@{exp.variant}: AUROC " + ", ".join(f"{k}={v:.3f}" for k, v in result.auroc.items())
           + f"; mean {metrics['auroc_mean']:.3f}")
 
 

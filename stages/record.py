@@ -23,34 +23,24 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must be set be
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from ebm.trajectories.record import make_env, motion_stats, record  # noqa: E402
+from ebm.trajectories.record import motion_stats, record  # noqa: E402
+from ebm.trajectories.render import frame_grid  # noqa: E402
 from stages.common.io import UserError, atomic_path  # noqa: E402
 from stages.common.main import run_main  # noqa: E402
 from stages.common.params import load_params, section_params  # noqa: E402
 from stages.common.sections import record as record_params  # noqa: E402
 from stages.common.paths import METRICS, PLOTS, trajectories_dir  # noqa: E402
+from stages.common.render import rendered  # noqa: E402
 from stages.common.tracking import stage_run  # noqa: E402
 
 FIGURE = PLOTS / "images" / "record" / "trajectories.png"
-RENDER_FIX = ("install an offscreen GL (apt-get install libegl1 for MUJOCO_GL=egl, or libosmesa6 with "
-              "MUJOCO_GL=osmesa) or set record.render: false")
 
 
 def render_grid(env_id: str, trajectories: np.ndarray, every: int, size: int, path) -> None:
     """One row per trajectory, a frame every ``every`` steps."""
     from PIL import Image
 
-    from ebm.trajectories.render import StateRenderer, frame_grid
-
-    env = make_env(env_id, 1)
-    try:
-        renderer = StateRenderer(env.unwrapped.model, size)
-        frames = np.stack([renderer.render(s[::every]) for s in trajectories])  # [n, f, H, W, 3]
-        renderer.close()
-    except Exception as e:  # no GL context: EGL/OSMesa missing
-        raise UserError(f"rendering failed ({type(e).__name__}: {str(e).splitlines()[0][:120]}); {RENDER_FIX}") from None
-    finally:
-        env.close()
+    frames = np.stack(rendered(env_id, trajectories, every, size, "record.render"))  # [n, f, H, W, 3]
     with atomic_path(path) as tmp:
         Image.fromarray(frame_grid(frames)).save(tmp, format="png")
 

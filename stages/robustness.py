@@ -12,32 +12,20 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from functools import partial
 
 import torch
 from tqdm import tqdm
 
-from ebm.generalization import accuracy, energy_logits
 from ebm.generalization.robustness_sweep import run as sweep
+from ebm.generalization.robustness_sweep import summary
 from stages.common.experiment import experiment_device, experiment_model, judge, subset
-from stages.common.figures import plt, save_figure
+from stages.common.generalization_figures import plot_robustness
 from stages.common.io import UserError, atomic_path, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.sections import generalization, images
 from stages.common.paths import curves_dir, images_dir, metrics_file
 from stages.common.tracking import stage_run
-
-def plot_curves(path, tables: dict[str, list[dict]]) -> None:
-    fig, axes = plt.subplots(1, len(tables), figsize=(5 * len(tables), 4), squeeze=False)
-    for ax, (norm, rows) in zip(axes.flat, tables.items()):
-        for key in (k for k in rows[0] if k != "eps"):
-            ax.plot([r["eps"] for r in rows], [r[key] for r in rows], "o-", label=key)
-        ax.set(xlabel=f"eps ({'L-inf' if norm == 'linf' else 'L2'}, pixels in [0, 1])", ylabel="accuracy",
-               ylim=(0, 1.02), title=f"PGD {norm}")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    save_figure(fig, path)
 
 
 def main(args) -> None:
@@ -67,15 +55,9 @@ def main(args) -> None:
             for norm, rows in tables.items():
                 write_csv(tmp / f"{norm}.csv", rows)
         fig = images_dir("robustness", exp.variant) / "accuracy_vs_eps.png"
-        plot_curves(fig, tables)
+        plot_robustness(fig, tables)
         run.log_artifact(fig)
-        metrics = {norm: {key: {f"eps_{r['eps']:g}": r[key] for r in rows} for key in rows[0] if key != "eps"}
-                   for norm, rows in tables.items()}
-        metrics["n_images"] = len(x)
-        metrics["clean_accuracy_uncalibrated"] = accuracy(partial(energy_logits, model, n_classes=k), x, y)
-        metrics["n_weights"] = {"ebm": sum(p.numel() for p in model.parameters())}
-        if clf is not None:
-            metrics["n_weights"]["classifier"] = sum(p.numel() for p in clf.parameters())
+        metrics = summary(tables, model, k, (x, y), clf)
         run.write_metrics(metrics_file("robustness", exp.variant), metrics)
     print(f"robustness@{exp.variant} (attack={cfg.attack}): " + "; ".join(
         f"{norm} eps={rows[-1]['eps']:g}: " + ", ".join(f"{m}={a:.2f}" for m, a in rows[-1].items() if m != "eps")

@@ -6,6 +6,7 @@ check their outputs and their one-line errors.
 """
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -130,6 +131,21 @@ def test_ood_scores_are_negative_energy_and_max_over_classes_for_a_conditional_m
     assert torch.allclose(cond, -torch.full((3,), 16 * 0.25**2))  # the nearer class 0 wins
     uncond = Quadratic(protos[:1])
     assert torch.allclose(ood_scores(uncond, x), -uncond(x))
+
+
+def test_the_ood_protocol_scores_each_set_against_the_held_out_images():
+    from ebm.generalization.ood import run
+
+    model = Quadratic(torch.zeros(1, 1, 4, 4))  # E(x) = |x|^2: dark images are "in distribution"
+    x_in = torch.full((20, 1, 4, 4), 0.1)
+    sets = [("bright", torch.full((20, 1, 4, 4), 0.9)), ("same", x_in.clone())]
+    result = run(model, x_in, iter(sets))
+    assert result.auroc == {"bright": 1.0, "same": 0.5}
+    fpr, tpr = result.roc["bright"]
+    assert fpr[-1] == tpr[-1] == 1.0
+    m = result.metrics()
+    assert m["auroc_mean"] == 0.75 and math.isnan(m["auroc_mean_paper_sets"])  # neither is one of the paper's sets
+    assert m["score_mean"]["bright"] < m["score_in_mean"]
 
 
 def test_torchvision_set_offline_fails_with_one_line(tmp_path, monkeypatch):

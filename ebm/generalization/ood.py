@@ -11,7 +11,7 @@ would call out of distribution.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -104,3 +104,34 @@ def roc(s_in, s_out) -> tuple[np.ndarray, np.ndarray]:
 
     fpr, tpr, _ = roc_curve(*_labels_scores(s_in, s_out))
     return fpr, tpr
+
+
+# The columns of the paper's table (openai/ebm_code_release), in our names.
+PAPER_SETS = ("svhn", "textures", "constant_uniform", "uniform", "interpolation")
+
+
+@dataclass
+class OODResult:
+    scores_in: np.ndarray  # [N] -E of the held-out images
+    scores: dict[str, np.ndarray]  # set -> [N] -E of its images
+    auroc: dict[str, float]
+    roc: dict[str, tuple[np.ndarray, np.ndarray]]  # set -> (false positive rate, true positive rate)
+
+    def metrics(self) -> dict:
+        """AUROC per set, its mean over all sets and over the paper's, the mean scores."""
+        paper = [self.auroc[s] for s in PAPER_SETS if s in self.auroc]
+        return {"auroc": self.auroc,
+                "auroc_mean": float(np.mean(list(self.auroc.values()))) if self.auroc else float("nan"),
+                "auroc_mean_paper_sets": float(np.mean(paper)) if paper else float("nan"),
+                "score_in_mean": float(self.scores_in.mean()),
+                "score_mean": {k: float(v.mean()) for k, v in self.scores.items()}}
+
+
+def run(model, x_in: torch.Tensor, sets: Iterable[tuple[str, torch.Tensor]], label_dim: int = 0) -> OODResult:
+    """The OOD protocol: held-out images x_in against each (name, images) set, scored by -E(x)."""
+    s_in = ood_scores(model, x_in, label_dim).cpu().numpy()
+    result = OODResult(s_in, {}, {}, {})
+    for name, x_out in sets:
+        s = result.scores[name] = ood_scores(model, x_out, label_dim).cpu().numpy()
+        result.auroc[name], result.roc[name] = auroc(s_in, s), roc(s_in, s)
+    return result

@@ -71,3 +71,18 @@ def run(model: nn.Module, n_classes: int, test: tuple[torch.Tensor, torch.Tensor
             if on_point is not None:
                 on_point(norm, row)
     return tables
+
+
+def summary(tables: dict[str, list[dict]], model: nn.Module, n_classes: int, test: tuple[torch.Tensor, torch.Tensor],
+            classifier: nn.Module | None = None) -> dict:
+    """The metrics of a sweep: {norm: {classifier: {"eps_<eps>": accuracy}}}, the test size, the EBM's
+    clean accuracy without calibration, and the weights of the EBM (and of the plain classifier)."""
+    x, y = test
+    out: dict = {norm: {key: {f"eps_{r['eps']:g}": r[key] for r in rows} for key in rows[0] if key != "eps"}
+                 for norm, rows in tables.items()}
+    out["n_images"] = len(x)
+    out["clean_accuracy_uncalibrated"] = accuracy(partial(energy_logits, model, n_classes=n_classes), x, y)
+    out["n_weights"] = {"ebm": sum(p.numel() for p in model.parameters())}
+    if classifier is not None:
+        out["n_weights"]["classifier"] = sum(p.numel() for p in classifier.parameters())
+    return out

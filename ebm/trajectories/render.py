@@ -62,3 +62,19 @@ def frame_grid(frames: np.ndarray, pad: int = 2, value: int = 128) -> np.ndarray
             y, x = pad + i * (h + pad), pad + j * (w + pad)
             out[y : y + h, x : x + w] = frames[i, j]
     return out
+
+
+def render_trajectories(env_id: str, trajectories, every: int, size: int) -> list[np.ndarray]:
+    """Each trajectory [T, 31] drawn every ``every`` steps, with one renderer: [frames [F, H, W, 3], ...].
+    Raises what MuJoCo raises without an offscreen GL."""
+    from ebm.trajectories.record import make_env
+
+    env = make_env(env_id, 1)
+    try:
+        renderer = StateRenderer(env.unwrapped.model, size)
+        try:
+            return [renderer.render(s[::every]) for s in trajectories]
+        finally:
+            renderer.close()
+    finally:
+        env.close()

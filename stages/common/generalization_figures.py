@@ -1,5 +1,5 @@
 """The generalisation stages' figures: ood's ROC curves and energy histograms (the paper's Figure 10),
-crossclass's shares against the chain's noise."""
+crossclass's shares against the chain's noise, robustness's accuracy against eps (Figure 8)."""
 
 from __future__ import annotations
 
@@ -49,4 +49,17 @@ def draw_noise(path, by_noise: dict[str, dict], default_noise: float) -> None:
     ax.set_ylabel("share of chains after all steps")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def plot_robustness(path, tables: dict[str, list[dict]]) -> None:
+    """Accuracy against the PGD budget, one panel per norm, one line per classifier (the paper's Figure 8)."""
+    fig, axes = plt.subplots(1, len(tables), figsize=(5 * len(tables), 4), squeeze=False)
+    for ax, (norm, rows) in zip(axes.flat, tables.items()):
+        for key in (k for k in rows[0] if k != "eps"):
+            ax.plot([r["eps"] for r in rows], [r[key] for r in rows], "o-", label=key)
+        ax.set(xlabel=f"eps ({'L-inf' if norm == 'linf' else 'L2'}, pixels in [0, 1])", ylabel="accuracy",
+               ylim=(0, 1.02), title=f"PGD {norm}")
+        ax.grid(alpha=0.3)
+        ax.legend()
     save_figure(fig, path)

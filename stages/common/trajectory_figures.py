@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import numpy as np
 
-os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must be set before mujoco is imported
-
-import numpy as np  # noqa: E402
-
-from ebm.trajectories.evaluate import FEATURES, SETTINGS  # noqa: E402
-from ebm.trajectories.record import make_env  # noqa: E402
-from stages.common.figures import plt  # noqa: E402
-from stages.common.io import UserError, atomic_path  # noqa: E402
-
-RENDER_FIX = ("install an offscreen GL (apt-get install libegl1 for MUJOCO_GL=egl, or libosmesa6 with "
-              "MUJOCO_GL=osmesa) or set trajectory.evaluate.render: false")
+from ebm.trajectories.evaluate import FEATURES, SETTINGS
+from stages.common.figures import plt
+from stages.common.io import atomic_path
+from stages.common.render import rendered
 
 
 def figure13(table: dict, horizons, path) -> None:
@@ -39,18 +32,9 @@ def figure13(table: dict, horizons, path) -> None:
 def figure12(env_id: str, rows: dict[str, np.ndarray], n: int, every: int, size: int, path) -> None:
     """For each of n held-out starts: the real continuation and each model's, rendered; a frame every
     ``every`` steps from the last start state. rows: name -> states [n, H+1, D]."""
-    from ebm.trajectories.render import StateRenderer
-
-    env = make_env(env_id, 1)
-    try:
-        renderer = StateRenderer(env.unwrapped.model, size)
-        strips = {name: [np.concatenate(list(renderer.render(s[i, ::every])), 1) for i in range(n)]
-                  for name, s in rows.items()}
-        renderer.close()
-    except Exception as e:
-        raise UserError(f"rendering failed ({type(e).__name__}: {str(e).splitlines()[0][:120]}); {RENDER_FIX}") from None
-    finally:
-        env.close()
+    flat = rendered(env_id, [s[i] for s in rows.values() for i in range(n)], every, size,
+                    "trajectory.evaluate.render")
+    strips = {name: [np.concatenate(list(f), 1) for f in flat[r * n : (r + 1) * n]] for r, name in enumerate(rows)}
     width = strips["real"][0].shape[1]
     fig, axes = plt.subplots(n * len(rows), 1, figsize=(width / 80, 1.25 * n * len(rows) * size / 80 * 0.9))
     axes = np.atleast_1d(axes)
