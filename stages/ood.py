@@ -28,6 +28,7 @@ from stages.common.sections import generalization, images
 from stages.common.paths import curves_dir, images_dir, metrics_file, raw_dir
 from stages.common.tracking import stage_run
 
+
 def ood_images(name: str, x_in: torch.Tensor, gen: torch.Generator, seed: int) -> torch.Tensor:
     if name in TRANSFORMS:
         return transform_set(name, x_in, gen)

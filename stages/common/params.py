@@ -32,21 +32,22 @@ KNOWN = ("seed", "download", "classifier", "train", "variants", "sample", "evalu
          "crossclass", "ood", "robustness", "toy2d", "dsprites", "factor_judge", "factors", "compose",
          "crossproduct", "continual", "record", "trajectory")
 
-_LANGEVIN = ("form", "clamp")  # decoupled, clamped to [0, 1]: the original's sampler on images
-_ADAM = ("beta1", "beta2", "l2_coeff", "lr_floor", "history_every", "history_size")  # no ensemble history
-_NO_LABEL = ("label_contrast", "label_temperature")  # Algorithm 1 alone
-_GUARD = ("energy_bound", "max_rollbacks", "lr_decay", "snapshot_every")
+# Groups of keys params.yaml may leave out, with what their library defaults (which then run) are:
+_LANGEVIN = ("form", "clamp")  # decoupled steps, clamped to [0, 1]: the original's sampler on images
+_OPTIM = ("beta1", "beta2", "l2_coeff", "lr_floor")  # Adam (0, 0.999), the L2 energy penalty 1, the anneal to ~0
+_HISTORY = ("history_every", "history_size")  # checkpoint history: only the image EBMs keep one (their params set it)
+_NO_LABEL = ("label_contrast", "label_temperature")  # Algorithm 1 alone, no label contrast
+_GUARD = ("energy_bound", "max_rollbacks", "lr_decay", "snapshot_every")  # the divergence guard's thresholds
 OPTIONAL = {  # "section." -> the keys params.yaml may leave out; every other key is required
     "download.": ("imagenet32_path", "imagenet128_path", "imagenet128_per_class"),  # paper scale: user paths
     "train.": _NO_LABEL,
     **{f"{s}.": _LANGEVIN for s in ("sample", "fid", "restore", "crossclass", "robustness", "compose")},
-    "toy2d.": (*_ADAM, "lr_anneal_from", *_NO_LABEL, "form"),
-    "factors.": (*_ADAM, *_LANGEVIN),
-    "crossproduct.": (*_ADAM, "lr_anneal_from", *_NO_LABEL, *_LANGEVIN),
-    "trajectory.ebm_cond.": ("history_every", "history_size", "lr_floor", *_NO_LABEL, "start_scale", "noise_share",
-                             *_GUARD),
-    "trajectory.ebm_uncond.": ("memory_frames", "memory_reach", "history_every", "history_size", "lr_floor",
-                               *_NO_LABEL, "space", "start_scale", *_GUARD),
+    "toy2d.": (*_OPTIM, *_HISTORY, "lr_anneal_from", *_NO_LABEL, "form"),
+    "factors.": (*_OPTIM, *_HISTORY, *_LANGEVIN),
+    "crossproduct.": (*_OPTIM, *_HISTORY, "lr_anneal_from", *_NO_LABEL, *_LANGEVIN),
+    "trajectory.ebm_cond.": (*_HISTORY, "lr_floor", *_NO_LABEL, "start_scale", "noise_share", *_GUARD),
+    "trajectory.ebm_uncond.": (*_HISTORY, "lr_floor", *_NO_LABEL, "memory_frames", "memory_reach", "space",
+                               "start_scale", *_GUARD),
 }
 
 SEED_MAX = 2**32 - 1  # numpy's limit; torch takes 64 bits, but seeds are offset and multiplied (batch_at, rank_seed)
