@@ -3,11 +3,12 @@
     python -m bench.ensemble --variant digits_uncond                      # three schedules, ~20 min on one core
     python -m bench.ensemble --variant digits_cond --schedules anneal constant --threads 1
     python -m bench.ensemble --variant digits_cond --schedules anneal --n-iters 2400   # what longer training buys
+    python -m bench.ensemble --schedules anneal --train-seeds 1 2 3 --spacings 10     # over training runs
 
 For each schedule it trains the variant once with the embedded default's `train` params (only the
 schedule changed), keeping a checkpoint every 10 iterations in memory, then samples as `sample@<v>`
 does (its persistent-chain protocol) from the final model and from ensembles of the last 10
-checkpoints `spacing` iterations apart (`rotate`, and `mean` for the closest spacing), with two
+checkpoints `spacing` iterations apart (`--spacings`) (`rotate`, and `mean` for the closest spacing), with two
 sampling seeds, and scores the samples as `evaluate@<v>` does (Fréchet distance in the digit
 classifier's features to the held-out digits; for a conditional variant the asked-class share).
 
@@ -53,6 +54,9 @@ def main() -> None:
     ap.add_argument("--variant", default="digits_uncond")
     ap.add_argument("--schedules", nargs="+", default=["anneal", "constant", "floor0.1"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1], help="sampling seeds")
+    ap.add_argument("--train-seeds", nargs="+", type=int, help="training seeds (default: the seed of params.yaml)")
+    ap.add_argument("--spacings", nargs="+", type=int, default=list(SPACINGS),
+                    help="iterations between the ensemble's checkpoints (multiples of 10)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n-iters", type=int, help="training iterations (default: train.n_iters of params.yaml)")
     ap.add_argument("--csv", type=Path)
@@ -60,6 +64,8 @@ def main() -> None:
     args = ap.parse_args()
     for name in args.schedules:  # before any training
         schedule(name)
+    if not args.spacings or any(sp <= 0 or sp % 10 for sp in args.spacings):
+        raise SystemExit(f"error: --spacings: {args.spacings}: positive multiples of 10 (checkpoints are kept every 10)")
     torch.set_num_threads(args.threads)
 
     from ebm.accel import uniform_on
@@ -87,7 +93,6 @@ def main() -> None:
         raise SystemExit(f"error: {e}") from None
     train_cfg, langevin_cfg, *_ = params["train"]
     persist_cfg, sample_langevin, _ = params["sample"]
-    seed = params["seed"]
     _, f_test = predict(clf, dequantize(x_test, noise=False))
     n_classes = meta["n_classes"] if var.conditional else 0
     shape = tuple(meta["shape"])
@@ -103,7 +108,7 @@ def main() -> None:
         return frechet_distance(feats.numpy(), f_test.numpy()), acc
 
     rows = []
-    for name in args.schedules:
+    for seed, name in [(s, n) for s in args.train_seeds or [params["seed"]] for n in args.schedules]:
         cfg = dataclasses.replace(train_cfg, history_every=10, **schedule(name))
         if args.n_iters:
             cfg = dataclasses.replace(cfg, n_iters=args.n_iters)
@@ -119,28 +124,29 @@ def main() -> None:
         t0 = time.perf_counter()
         fit(trainer, batch, cfg.n_iters, log_every=100, log=FitLog(),
             hooks=[(10, lambda step: history.append((step, copy.deepcopy(model).eval())))])
-        print(f"{name}: trained in {time.perf_counter() - t0:.0f} s", flush=True)
+        print(f"{name}, training seed {seed}: trained in {time.perf_counter() - t0:.0f} s", flush=True)
         model.eval()
         sets = [("single", [model], "rotate")]
-        for spacing in SPACINGS:
+        for spacing in args.spacings:
             members = [m for step, m in history if step % spacing == 0][-ENSEMBLE_SIZE:]
             sets.append((f"rotate, {ENSEMBLE_SIZE} x {spacing} it", members, "rotate"))
-            if spacing == SPACINGS[0]:
+            if spacing == args.spacings[0]:
                 sets.append((f"mean, {ENSEMBLE_SIZE} x {spacing} it", members, "mean"))
         for label, models, mode in sets:
             for s in args.seeds if mode == "rotate" else args.seeds[:1]:  # mean: 10 models a step, one seed
                 fd, acc = score(models, mode, s)
-                rows.append({"variant": args.variant, "schedule": name, "n_iters": cfg.n_iters, "sampler": label, "seed": s,
-                             "fd": round(fd, 2), "asked_class": round(acc, 3)})
+                rows.append({"variant": args.variant, "train_seed": seed, "schedule": name, "n_iters": cfg.n_iters,
+                             "sampler": label, "seed": s, "fd": round(fd, 2), "asked_class": round(acc, 3)})
                 print(f"  {label:<20} seed {s}: FD {fd:.2f}" + (f", asked class {acc:.3f}" if n_classes else ""),
                       flush=True)
 
-    print(f"\n| schedule | sampler | FD (seed {', '.join(map(str, args.seeds))}) | asked class |\n|---|---|---|---|")
-    for (sch, smp) in dict.fromkeys((r["schedule"], r["sampler"]) for r in rows):
-        rs = [r for r in rows if r["schedule"] == sch and r["sampler"] == smp]
+    print(f"\n| training seed | schedule | sampler | FD (sampling seed {', '.join(map(str, args.seeds))}) | asked class |"
+          "\n|---|---|---|---|---|")
+    for (ts, sch, smp) in dict.fromkeys((r["train_seed"], r["schedule"], r["sampler"]) for r in rows):
+        rs = [r for r in rows if (r["train_seed"], r["schedule"], r["sampler"]) == (ts, sch, smp)]
         acc = " / ".join(f"{r['asked_class']:.3f}" for r in rs) if n_classes else "–"
         fds = " / ".join(f"{r['fd']:.1f}" for r in rs)
-        print(f"| {sch} | {smp} | {fds} | {acc} |")
+        print(f"| {ts} | {sch} | {smp} | {fds} | {acc} |")
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         with open(args.csv, "w", newline="") as f:

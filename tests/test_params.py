@@ -147,3 +147,26 @@ def test_a_missing_key_names_itself_and_the_library_keeps_its_defaults(tmp_path)
     with pytest.raises(UserError, match=r"train.n_steps: missing .*default 60"):
         load_params(*SCHEMAS, path=write(tmp_path, params))
     assert build(LangevinConfig, {}).n_steps == 60  # outside a params file the defaults still fill in
+
+
+
+def flat(d: dict, prefix: str = "") -> dict:
+    return {k2: v2 for k, v in d.items()
+            for k2, v2 in (flat(v, f"{prefix}{k}.").items() if isinstance(v, dict) else [(f"{prefix}{k}", v)])}
+
+
+def test_dvc_exp_run_set_param_changes_that_key_only(tmp_path):
+    """`dvc exp run -S sample.step_size=5` rewrites params.yaml through DVC's Hydra overrides (ruamel round
+    trip): every other value must come back unchanged. Why the shared Langevin and device settings are
+    written in each section, not as YAML anchors (`<<: *langevin`): this rewrite copies every merged key into
+    every section that merges it, so the next change to the anchor would no longer reach them
+    (README, "Everyday use")."""
+    from dvc.utils.hydra import apply_overrides
+
+    p = tmp_path / "params.yaml"
+    p.write_text((ROOT / "params.yaml").read_text())
+    apply_overrides(p, ["sample.step_size=5"])
+    after = flat(yaml.safe_load(p.read_text()))
+    before = flat(default_params())
+    assert {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys()
+            if before.get(k) != after.get(k)} == {"sample.step_size": (10.0, 5)}
