@@ -23,12 +23,12 @@ from dataclasses import asdict
 
 import torch
 
-from ebm.training import CURVE_KEYS, DivergenceGuard, Trainer, batch_at
+from ebm.training import CURVE_KEYS, DivergenceGuard
 from ebm.trajectories.baselines import train_fc, train_lstm
 from ebm.trajectories.data import Coder
 from ebm.trajectories.models import build_trajectory_model
+from ebm.trajectories.training import ebm_training
 from ebm.trajectories.training_sets import training_set
-from ebm.trajectories.rollout import chain_start, window_starts
 from stages.common.fitting import fit_logged, fit_regression_logged
 from stages.common.io import UserError, save_torch, write_csv
 from stages.common.main import run_main
@@ -40,24 +40,13 @@ from stages.common.tracking import stage_run
 from stages.common.trajectories import MODELS_ALL, checkpoint, load_trajectories
 
 
-def train_ebm(name, model, x, y, coder, cfg, seed, key, run) -> tuple[list[dict], list[dict], ResumeDir]:
-    """Algorithm 1 on vectors x [M, d] (labels y [M, L] or None), with the guard and resume.
-    Returns (curve rows, rollback events, the resume dir to clear once the outputs are written)."""
-    net, train_cfg, langevin_cfg, chain, guard_cfg, loop = cfg
-    batch = {}  # the current positives: the window EBM's chains start from them
-    if name == "ebm_cond":
-        init = lambda n: chain_start(chain, coder, n)  # noqa: E731
-    else:
-        init = lambda n: window_starts(chain, coder, batch["x"])  # noqa: E731
-    trainer = Trainer(model, train_cfg, langevin_cfg, init, quantize_buffer=False)
-    bs = min(train_cfg.batch_size, len(x))
+def train_ebm(name, model, x, y, coder, cfg, seed, key, run):
+    """Algorithm 1 (ebm.trajectories.training) with the guard and a resume state; (curve rows, rollbacks,
+    the resume dir to clear once the outputs are written)."""
+    _, train_cfg, langevin_cfg, chain, guard_cfg, loop = cfg
+    trainer, batch = ebm_training(name, model, coder, train_cfg, langevin_cfg, chain, x, y, seed)
     work = ResumeDir(f"trajectories/{name}", key)
-
-    def next_batch(step):
-        batch["x"], yb = batch_at(x, y, bs, step - 1, seed)
-        return batch["x"], yb
-
-    log = fit_logged(f"train_traj@{name}", trainer, next_batch, train_cfg.n_iters, run, log_every=loop.log_every,
+    log = fit_logged(f"train_traj@{name}", trainer, batch, train_cfg.n_iters, run, log_every=loop.log_every,
                      hint=f"lower trajectory.{name}.lr or trajectory.{name}.step_size",
                      guard=DivergenceGuard(trainer, guard_cfg), work=work, state=work.load(),
                      resume_every=loop.resume_every, keys=CURVE_KEYS)
