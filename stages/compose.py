@@ -17,7 +17,7 @@ from stages.common.composition import factor_from_checkpoint, judge_from_checkpo
 from stages.common.compose_figure import asked, figure15
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
-from stages.common import composition
+from stages.common.sections import composition
 from stages.common.paths import METRICS, PLOTS
 from stages.common.tracking import stage_run
 

@@ -22,7 +22,7 @@ from stages.common.crossproduct_figure import figure16
 from stages.common.io import UserError, save_grid, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
-from stages.common import composition
+from stages.common.sections import composition
 from stages.common.paths import METRICS, PLOTS
 from stages.common.tracking import stage_run
 

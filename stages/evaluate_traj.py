@@ -18,7 +18,7 @@ import argparse
 import torch
 
 from ebm.trajectories.evaluate import FEATURES, SETTINGS, run
-from stages.common import trajectories
+from stages.common.sections import trajectories
 from stages.common.io import UserError, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params

@@ -21,7 +21,7 @@ from stages.common.composition import load_dsprites
 from stages.common.io import save_torch
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
-from stages.common import composition
+from stages.common.sections import composition
 from stages.common.paths import METRICS, composition_model
 from stages.common.tracking import stage_run
 

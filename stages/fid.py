@@ -24,7 +24,7 @@ from stages.common.io import UserError, save_grid, save_npz
 from stages.common.main import run_main, variant_parser
 from stages.common.models import energy_from_checkpoint
 from stages.common.params import load_params, section_params, variant
-from stages.common import fid as fid_params
+from stages.common.sections import fid as fid_params
 from stages.common.sections import images
 from stages.common.paths import fid_samples_dir, history_dir, images_dir, metrics_file, model_dir
 from stages.common.tracking import stage_run

@@ -24,7 +24,7 @@ from stages.common.toy2d_figure import figure14
 from stages.common.io import atomic_path, save_torch, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
-from stages.common import composition
+from stages.common.sections import composition
 from stages.common.paths import METRICS, PLOTS, composition_model
 from stages.common.tracking import stage_run
 

@@ -25,7 +25,7 @@ from stages.common.composition import factor_energy, load_dsprites, train_loop
 from stages.common.io import UserError, save_grid, save_torch, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
-from stages.common import composition
+from stages.common.sections import composition
 from stages.common.paths import METRICS, PLOTS, composition_model
 from stages.common.tracking import stage_run
 

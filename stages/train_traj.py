@@ -33,11 +33,12 @@ from stages.common.fitting import fit_logged, fit_regression_logged
 from stages.common.io import UserError, save_torch, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
-from stages.common import trajectories
+from stages.common.sections import trajectories
 from stages.common.paths import METRICS, PLOTS, trajectories_dir, trajectory_model
 from stages.common.resume import ResumeDir, fingerprint
 from stages.common.tracking import stage_run
-from stages.common.trajectories import MODELS_ALL, checkpoint, load_trajectories
+from stages.common.sections.trajectories import MODELS_ALL
+from stages.common.trajectories import checkpoint, load_trajectories
 
 
 def train_ebm(name, model, x, y, coder, cfg, seed, key, run):

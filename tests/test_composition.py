@@ -211,7 +211,8 @@ def test_generator_baseline_learns_its_training_pairs():
 
 def test_bad_params_and_missing_files_give_one_line_errors(tmp_path, monkeypatch):
     from ebm.config import ConfigError
-    from stages.common.composition import SECTIONS, load_dsprites
+    from stages.common.composition import load_dsprites
+    from stages.common.sections.composition import SECTIONS
     from stages.common.io import UserError
 
     with pytest.raises(ConfigError, match=r"compose.combos\[0\]\[1\] = 'colour': unknown factor"):

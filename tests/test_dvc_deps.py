@@ -111,9 +111,9 @@ def test_each_experiment_reaches_only_its_own_library_code():
               "ebm/composition": ("toy2d", "dsprites", "factor_judge", "train_factor", "compose", "crossproduct"),
               "ebm/continual": ("continual",), "ebm/generalization": ("restore", "crossclass", "ood", "robustness"),
               "ebm/trajectories/models.py": ("train_traj", "evaluate_traj"),  # recording never reaches the models
-              "stages/common/trajectories.py": ("train_traj", "evaluate_traj"),
-              "stages/common/composition.py": ("toy2d", "dsprites", "factor_judge", "train_factor", "compose",
-                                               "crossproduct")}
+              "stages/common/sections/trajectories.py": ("train_traj", "evaluate_traj"),
+              "stages/common/sections/composition.py": ("toy2d", "dsprites", "factor_judge", "train_factor",
+                                                        "compose", "crossproduct")}
     for name, cmd, _ in STAGES:
         files = code_files(re.search(r"python -m (\S+)", cmd).group(1))
         for path, stages in owners.items():

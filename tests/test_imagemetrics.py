@@ -17,7 +17,8 @@ from ebm.evaluation import frechet_distance
 from ebm.imagemetrics import ScoreConfig, extract, image_scores, protocol_samples
 from ebm.models import build_energy
 from ebm.sampling import LangevinConfig, PersistentConfig
-from stages.common.fid import check_fid, inception_network
+from stages.common.fid import inception_network
+from stages.common.sections.fid import check_fid
 from stages.common.io import UserError
 from tests.tiny_params import tiny
 

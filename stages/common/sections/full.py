@@ -3,8 +3,9 @@ file against. A stage never imports this (its deps would then hold every experim
 
 from __future__ import annotations
 
-from stages.common import composition, fid, trajectories
-from stages.common.sections import continual, data, generalization, images, record
+from stages.common.sections import (
+    composition, continual, data, fid, generalization, images, record, trajectories,
+)
 
 SCHEMAS = (data.SECTIONS, images.SECTIONS, fid.SECTIONS, generalization.SECTIONS, composition.SECTIONS,
            continual.SECTIONS, record.SECTIONS, trajectories.SECTIONS)

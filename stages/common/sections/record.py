@@ -1,5 +1,5 @@
 """Params section of the hand-trajectory recording: ``record`` (the models' section, ``trajectory``,
-is in stages/common/trajectories.py). Apart from the models, so that editing them never re-records."""
+is in trajectories.py). Apart from the models, so that editing them never re-records."""
 
 from __future__ import annotations
 
