@@ -25,12 +25,12 @@ import numpy as np
 import torch
 
 from ebm.composition.dsprites import from_arrays, render_grid, select_classes, to_arrays
-from stages.common.sections.composition import DSpritesParams
 from stages.common.io import UserError, atomic_path, save_npz
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
-from stages.common.sections import composition
 from stages.common.paths import dsprites_file, raw_dir
+from stages.common.sections import composition
+from stages.common.sections.composition import DSpritesParams
 from stages.common.tracking import stage_run
 
 
