@@ -15,36 +15,23 @@ params of the train section (ebm.accel; docs/speed.md).
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import sys
-from dataclasses import asdict
 
 import torch
-from ebm.accel import (
-    accelerate, all_equal, all_mean, env_context, init_distributed, rank_seed, resolve_device, shutdown, uniform_on,
-    wrap_ddp,
-)
-from ebm.checkpoint import pack
+from ebm.accel import accelerate, all_equal, all_mean, rank_seed, uniform_on, wrap_ddp
 from ebm.data import dequantize
 from ebm.models import build_energy
 from ebm.training import DivergenceGuard, Trainer, batch_at
 from stages.common.data import load_split
 from stages.common.fitting import fit_logged
 from stages.common.io import UserError, atomic_path, grid_array, save_grid, save_torch, write_csv
-from stages.common.launch import main_rank_run, relaunch, under_torchrun
+from stages.common.launch import main_rank_run, run_distributed
 from stages.common.main import run_main, variant_parser
+from stages.common.models import energy_checkpoint
 from stages.common.params import load_params, section_params, variant
 from stages.common.sections import images
 from stages.common.paths import curve_file, dataset_dir, images_dir, metrics_file, model_dir
-from stages.common.resume import ResumeDir, exclusive, fingerprint
-
-
-def checkpoint(model, var, meta, step) -> dict:
-    """Self-describing: the sample and evaluate stages rebuild the model from this alone (weights on the CPU)."""
-    args = {"name": var.network, "in_channels": meta["shape"][0], "image_size": meta["shape"][-1],
-            "label_dim": meta["n_classes"] if var.conditional else 0}
-    return pack("energy", args, model, dataset=var.dataset, step=step, variant=asdict(var))
+from stages.common.resume import ResumeDir, fingerprint
 
 
 def main(args) -> None:
@@ -57,22 +44,9 @@ def main(args) -> None:
     if train_cfg.batch_size > len(x):  # batch_at needs one whole batch per epoch; checked before any run starts
         raise UserError(f"train.batch_size = {train_cfg.batch_size}: larger than the {len(x)} train images "
                         f"of {var.dataset!r}")
-    # One run at a time per variant; torchrun's workers run under their launcher's lock.
-    lock = contextlib.nullcontext() if under_torchrun() else exclusive(
-        args.variant, f"python -m stages.train --variant {args.variant}")
-    with lock:
-        if dist_cfg.nproc > 1 and not under_torchrun():
-            return relaunch(dist_cfg.nproc, "stages.train", sys.argv[1:], f"train@{args.variant}")
-        ctx = env_context()
-        try:
-            device = resolve_device(accel.device, ctx.local_rank)
-        except ValueError as e:
-            raise UserError(f"train.{e}") from None
-        init_distributed(ctx, dist_cfg.backend, device)
-        try:
-            train(args.variant, var, params, x, y, meta, ctx, device)
-        finally:
-            shutdown(ctx)
+    run_distributed(f"train@{args.variant}", "stages.train", ["--variant", args.variant], args.variant, dist_cfg.nproc,
+                    dist_cfg.backend, accel.device, "train",
+                    lambda ctx, device: train(args.variant, var, params, x, y, meta, ctx, device))
 
 
 def train(name, var, params, x, y, meta, ctx, device) -> None:
@@ -105,7 +79,7 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
 
         def history(step):
             if ctx.main:
-                save_torch(work.history / f"step_{step:06d}.pt", checkpoint(model, var, meta, step))
+                save_torch(work.history / f"step_{step:06d}.pt", energy_checkpoint(model, var, meta, step))
                 run.log_image(grid_array(trainer.last_negatives[:100].cpu()), "negatives", step)
                 for old in sorted(work.history.glob("step_*.pt"))[: -train_cfg.history_size]:
                     old.unlink()
@@ -119,7 +93,7 @@ def train(name, var, params, x, y, meta, ctx, device) -> None:
         if not ctx.main:
             work.clear()
             return
-        finish(name, trainer, work, checkpoint(model, var, meta, train_cfg.n_iters), rows, events, run,
+        finish(name, trainer, work, energy_checkpoint(model, var, meta, train_cfg.n_iters), rows, events, run,
                {"effective_batch": effective_batch, "world_size": ctx.world})
         # the final network, registered, with the history checkpoints the ensemble is rebuilt from
         run.log_model(model, f"igebm-{name}", dequantize(x[:2]).float().numpy())

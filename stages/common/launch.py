@@ -6,9 +6,13 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
-from ebm.accel import DistContext
+import torch
+
+from ebm.accel import DistContext, env_context, init_distributed, resolve_device, shutdown
 from stages.common.io import UserError
+from stages.common.resume import exclusive
 from stages.common.tracking import stage_run
 
 
@@ -28,6 +32,30 @@ def relaunch(nproc: int, module: str, argv: list[str], what: str) -> None:
     code = subprocess.call(cmd)
     if code != 0:
         raise UserError(f"{what}: a torchrun worker failed (exit {code}); its error is printed above")
+
+
+def run_distributed(what: str, module: str, argv: list[str], lock: str, nproc: int, backend: str, device: str,
+                    section: str, body: Callable[[DistContext, torch.device], None]) -> None:
+    """``body(ctx, device)`` in this process, or, with ``nproc`` > 1, in ``nproc`` torchrun workers of
+    ``python -m module argv`` (each then comes back here under torchrun and runs ``body``). One run at a
+    time per ``lock`` (.resume/<lock>.lock; a second is refused naming ``python -m module argv``); the
+    workers run under their launcher's. ``device``: the section's ``device`` param (``section`` names it
+    in an error)."""
+    command = " ".join(["python -m", module, *argv])
+    held = contextlib.nullcontext() if under_torchrun() else exclusive(lock, command)
+    with held:
+        if nproc > 1 and not under_torchrun():
+            return relaunch(nproc, module, argv, what)
+        ctx = env_context()
+        try:
+            resolved = resolve_device(device, ctx.local_rank)
+        except ValueError as e:
+            raise UserError(f"{section}.{e}") from None
+        init_distributed(ctx, backend, resolved)
+        try:
+            body(ctx, resolved)
+        finally:
+            shutdown(ctx)
 
 
 class NullRun:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ebm.checkpoint import unpack
+from ebm.checkpoint import pack, unpack
 from ebm.evaluation import SmallCNN
 from ebm.models import NETWORKS
 from stages.common.io import UserError, load_torch
@@ -43,6 +44,15 @@ def model_from_checkpoint(path: Path, what: str, fix: str, kind: str) -> tuple[n
         return unpack(ckpt), info
     except NOT_OURS as e:
         raise UserError(f"{path}: corrupt {what} ({type(e).__name__}); run `{fix}`") from None
+
+
+def energy_checkpoint(model: nn.Module, var, meta: dict, step: int) -> dict:
+    """What train@ writes for an image EBM (the final model and each history checkpoint; weights on the CPU):
+    its network's builder arguments, so ``energy_from_checkpoint`` rebuilds it from the file alone.
+    var: the variant (``variants.<v>``), meta: its dataset's meta.json."""
+    args = {"name": var.network, "in_channels": meta["shape"][0], "image_size": meta["shape"][-1],
+            "label_dim": meta["n_classes"] if var.conditional else 0}
+    return pack("energy", args, model, dataset=var.dataset, step=step, variant=asdict(var))
 
 
 def energy_from_checkpoint(path: Path, fix: str) -> tuple[nn.Module, dict]:
