@@ -65,7 +65,8 @@ def main() -> None:
     for name in args.schedules:  # before any training
         schedule(name)
     if not args.spacings or any(sp <= 0 or sp % 10 for sp in args.spacings):
-        raise SystemExit(f"error: --spacings: {args.spacings}: positive multiples of 10 (checkpoints are kept every 10)")
+        raise SystemExit(f"error: --spacings: {args.spacings}: positive multiples of 10 "
+                         "(checkpoints are kept every 10)")
     torch.set_num_threads(args.threads)
 
     from ebm.accel import uniform_on
@@ -140,7 +141,8 @@ def main() -> None:
                 print(f"  {label:<20} seed {s}: FD {fd:.2f}" + (f", asked class {acc:.3f}" if n_classes else ""),
                       flush=True)
 
-    print(f"\n| training seed | schedule | sampler | FD (sampling seed {', '.join(map(str, args.seeds))}) | asked class |"
+    seeds = ", ".join(map(str, args.seeds))
+    print(f"\n| training seed | schedule | sampler | FD (sampling seed {seeds}) | asked class |"
           "\n|---|---|---|---|---|")
     for (ts, sch, smp) in dict.fromkeys((r["train_seed"], r["schedule"], r["sampler"]) for r in rows):
         rs = [r for r in rows if (r["train_seed"], r["schedule"], r["sampler"]) == (ts, sch, smp)]
