@@ -5,12 +5,13 @@
     python -m bench.ensemble --variant digits_cond --schedules anneal --n-iters 2400   # what longer training buys
     python -m bench.ensemble --schedules anneal --train-seeds 1 2 3 --spacings 10     # over training runs
 
-For each schedule it trains the variant once with the embedded default's `train` params (only the
-schedule changed), keeping a checkpoint every 10 iterations in memory, then samples as `sample@<v>`
-does (its persistent-chain protocol) from the final model and from ensembles of the last 10
-checkpoints `spacing` iterations apart (`--spacings`) (`rotate`, and `mean` for the closest spacing), with two
-sampling seeds, and scores the samples as `evaluate@<v>` does (Fréchet distance in the digit
-classifier's features to the held-out digits; for a conditional variant the asked-class share).
+For each training seed (`--train-seeds`; default: the seed of params.yaml) and schedule it trains
+the variant once with the embedded default's `train` params (only the schedule changed), keeping a
+checkpoint every 10 iterations in memory, then samples as `sample@<v>` does (its persistent-chain
+protocol) from the final model and from ensembles of the last 10 checkpoints `spacing` iterations
+apart (`--spacings`; `rotate`, and `mean` for the first spacing), with two sampling seeds, and
+scores the samples as `evaluate@<v>` does (Fréchet distance in the digit classifier's features to
+the held-out digits; for a conditional variant the asked-class share).
 
 Schedules: `anneal` (the default: lr falls to ~0 over the last quarter), `constant` (the original's),
 `floor<f>` (the anneal stops at f times the lr, e.g. `floor0.1`). Prints a markdown table; with

@@ -44,5 +44,3 @@ def inception_network(weights: str) -> nn.Module:
     except Exception as e:
         raise UserError(f"Inception weights: fetching {INCEPTION_URL} failed ({type(e).__name__}); no network? "
                         "download the file where there is one and set fid.inception_weights to its path") from None
-
-

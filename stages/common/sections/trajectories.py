@@ -17,8 +17,6 @@ from stages.common.sections.record import RenderParams
 MODELS_ALL = tuple(TRAJECTORY_MODELS)  # ebm_cond, ebm_uncond, fc, lstm
 
 
-# --- params ---
-
 @dataclass(frozen=True)
 class TrajectoryParams:
     context: int = field(default=4, metadata=gt(0))  # recent states the conditional models see (window = +1)
