@@ -19,26 +19,18 @@ import torch
 from tqdm import tqdm
 
 from ebm.continual import EnergyClassifier, split_tasks
-from ebm.continual.config import SUBSECTIONS
 from ebm.continual.experiment import add_paper, joint_tasks, n_batches, run_method
 from ebm.data import dequantize
 from stages.common.data import load_split
 from stages.common.continual_figures import plot, plot_matrices
 from stages.common.io import UserError, write_csv, write_json
 from stages.common.main import run_main
-from stages.common.params import flatten, load_params
+from stages.common.params import load_params
+from stages.common.paths import curves_dir, images_dir, metrics_file
 from stages.common.sections import continual as continual_params
 from stages.common.sections import data as data_params
-from stages.common.paths import curves_dir, images_dir, metrics_file
+from stages.common.sections.continual import method_params
 from stages.common.tracking import stage_run
-
-def method_params(params: dict, method: str) -> dict:
-    """What a method's run reads: the seed, the shared continual keys and its own sub-section."""
-    raw = params["_raw"].get("continual") or {}
-    picked = {k: v for k, v in raw.items() if k not in SUBSECTIONS}
-    if method in SUBSECTIONS:
-        picked[method] = raw.get(method) or {}
-    return {"seed": params["seed"], **flatten({"continual": picked})}
 
 
 def run_logged(name: str, settings, data, tasks, n_classes: int, seed: int, run, row: str | None = None) -> dict:

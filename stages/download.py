@@ -11,13 +11,9 @@ without an image-net.org account.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
-import numpy as np
-
-from ebm.data import load_digits, stratified_split
-from ebm.data.sources import SourceError, imagenet32_arrays, imagenet128_arrays, torchvision_arrays
+from ebm.data.sources import SourceError, Splits, checksum, dataset_splits
 from stages.common.io import UserError, atomic_path, save_npz
 from stages.common.main import run_main
 from stages.common.params import load_params
@@ -26,31 +22,15 @@ from stages.common.paths import dataset_dir
 from stages.common.tracking import stage_run
 
 
-def fetch(name: str, test_fraction: float, seed: int, raw_root, cfg=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    if name in ("imagenet32", "imagenet128"):  # user-supplied paths (params), never downloaded
-        path = getattr(cfg, f"{name}_path", "")
-        if not path:
-            raise UserError(f"download.{name}_path: not set; give the folder of the {name} files (docs/paper_scale.md)")
-    if name == "digits":
-        x, y = load_digits()
-        tr, te = stratified_split(y, test_fraction, seed)
-        return {"train": (x[tr], y[tr]), "test": (x[te], y[te])}
+def fetch(name: str, test_fraction: float, seed: int, raw_root, cfg=None) -> Splits:
+    """ebm.data.sources.dataset_splits with the user's ImageNet paths from params; its errors as one line."""
+    path = getattr(cfg, f"{name}_path", "") if name in ("imagenet32", "imagenet128") else ""
+    if name in ("imagenet32", "imagenet128") and not path:  # user-supplied paths (params), never downloaded
+        raise UserError(f"download.{name}_path: not set; give the folder of the {name} files (docs/paper_scale.md)")
     try:
-        if name == "imagenet32":
-            return imagenet32_arrays(path)
-        if name == "imagenet128":
-            return imagenet128_arrays(path, cfg.imagenet128_per_class)
-        return torchvision_arrays(name, raw_root)
+        return dataset_splits(name, raw_root, test_fraction, seed, path, getattr(cfg, "imagenet128_per_class", 0))
     except SourceError as e:
         raise UserError(str(e)) from None
-
-
-def checksum(splits: dict) -> str:
-    h = hashlib.sha256()
-    for split in sorted(splits):
-        for a in splits[split]:
-            h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def main(args) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from ebm.data import load_digits, stratified_split
 from stages.common.io import UserError
-from ebm.data.sources import torchvision_arrays
+from ebm.data.sources import checksum, dataset_splits, torchvision_arrays
 from stages.download import fetch
 
 
@@ -19,6 +19,15 @@ def test_digits_are_real_8x8_images_and_the_split_is_stratified_and_fixed():
     assert np.array_equal(te, stratified_split(y, 0.2, seed=0)[1])
     share = np.bincount(y[te], minlength=10) / np.bincount(y, minlength=10)
     assert np.all(np.abs(share - 0.2) < 0.02)
+
+
+def test_the_digits_splits_and_their_checksum_are_the_committed_ones(tmp_path):
+    """download@digits with the embedded default (test_fraction 0.2, seed 0) must keep writing the arrays
+    every committed result was computed from: their sha256 is in data/digits/meta.json (dvc.lock)."""
+    splits = dataset_splits("digits", tmp_path, 0.2, 0)
+    assert [len(splits[s][1]) for s in ("train", "test")] == [1438, 359]
+    assert checksum(splits) == "5d21209f717a0a3e4365f630c9b6403225b12954fa50b60ecc6fb9a54b48c87a"
+    assert checksum(dataset_splits("digits", tmp_path, 0.2, 1)) != checksum(splits)
 
 
 def write_idx(path, array: np.ndarray) -> None:

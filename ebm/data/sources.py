@@ -1,7 +1,8 @@
 """Datasets read from outside the package: MNIST and CIFAR-10 through torchvision (downloaded into a
 root folder when the network reaches their hosts), downsampled ImageNet 32x32 from Chrabaszcz et al.'s
 pickles and ImageNet 128x128 from an ImageFolder of JPEGs (both from a folder the user gives: they
-cannot be downloaded without an image-net.org account).
+cannot be downloaded without an image-net.org account). ``dataset_splits`` picks the source by name
+(scikit-learn's digits, which ship with the package, included).
 
 Each returns {"train": (x, y), "test": (x, y)}: x uint8 [N, C, H, W], y int64 [N]. A source that cannot
 be read raises SourceError with one line that names the file and what it should hold.
@@ -9,14 +10,45 @@ be read raises SourceError with one line that names the file and what it should 
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from pathlib import Path
 
 import numpy as np
 
+from ebm.data.arrays import stratified_split
+from ebm.data.digits import load_digits
+
+Splits = dict[str, tuple[np.ndarray, np.ndarray]]
+
 
 class SourceError(Exception):
     """A dataset source that cannot be read: a failed download, a missing or malformed file."""
+
+
+def dataset_splits(name: str, raw_root, test_fraction: float = 0.2, seed: int = 0, path="",
+                   per_class: int = 0) -> Splits:
+    """{"train": (x, y), "test": (x, y)} of dataset ``name``: digits (split here, stratified, ``test_fraction``
+    held out, fixed by ``seed``), mnist / cifar10 (torchvision, into ``raw_root``), imagenet32 / imagenet128
+    (read from ``path``; imagenet128 keeps the first ``per_class`` images of each class, 0: all)."""
+    if name == "digits":
+        x, y = load_digits()
+        train, test = stratified_split(y, test_fraction, seed)
+        return {"train": (x[train], y[train]), "test": (x[test], y[test])}
+    if name == "imagenet32":
+        return imagenet32_arrays(path)
+    if name == "imagenet128":
+        return imagenet128_arrays(path, per_class)
+    return torchvision_arrays(name, raw_root)
+
+
+def checksum(splits: Splits) -> str:
+    """sha256 of every array of every split, in a fixed order: what a resumed run checks its data by."""
+    h = hashlib.sha256()
+    for split in sorted(splits):
+        for a in splits[split]:
+            h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def torchvision_arrays(name: str, root) -> dict[str, tuple[np.ndarray, np.ndarray]]:
