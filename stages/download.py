@@ -24,8 +24,8 @@ from stages.common.tracking import stage_run
 
 def fetch(name: str, test_fraction: float, seed: int, raw_root, cfg=None) -> Splits:
     """ebm.data.sources.dataset_splits with the user's ImageNet paths from params; its errors as one line."""
-    path = getattr(cfg, f"{name}_path", "") if name in ("imagenet32", "imagenet128") else ""
-    if name in ("imagenet32", "imagenet128") and not path:  # user-supplied paths (params), never downloaded
+    path = getattr(cfg, f"{name}_path", "")  # imagenet32 / imagenet128: user-supplied, never downloaded
+    if name in ("imagenet32", "imagenet128") and not path:
         raise UserError(f"download.{name}_path: not set; give the folder of the {name} files (docs/paper_scale.md)")
     try:
         return dataset_splits(name, raw_root, test_fraction, seed, path, getattr(cfg, "imagenet128_per_class", 0))
