@@ -217,8 +217,25 @@ def test_sigterm_ends_the_mlflow_run_failed_and_keeps_the_resume_state(tmp_path)
     con = sqlite3.connect(tmp_path / "mlflow.db")
     status = dict(con.execute("select name, status from runs").fetchall())
     con.close()
-    assert status["train@digits_uncond"] == "FAILED"
+    assert status["train@digits_uncond"] == "FAILED", out[-2000:]
     assert state.exists() and not (tmp_path / "models").exists()
+
+
+def test_a_sigterm_inside_a_tracking_write_stops_the_stage_after_the_write():
+    from stages.common import main
+
+    old = signal.signal(signal.SIGTERM, main._terminated)
+    steps = []
+    try:
+        with pytest.raises(SystemExit) as stop:
+            with main.deferred_stop():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.1)  # the handler has run by now
+                steps.append("the write finished")
+            steps.append("after the block")
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert steps == ["the write finished"] and stop.value.code == 128 + signal.SIGTERM
 
 
 def dead_pid() -> int:

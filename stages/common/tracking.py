@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from stages.common.io import write_json
+from stages.common.main import deferred_stop
 from stages.common.params import flatten
 
 EXPERIMENT = "igebm"
@@ -130,7 +131,7 @@ class StageRun:
     def __init__(self, stage: str, variant: str | None, params: dict, system_metrics: bool = False):
         self.stage, self.variant = stage, variant
         self.mlflow = None
-        self.parent_id = None
+        self.parent_id = self.run_id = None
         self._warned = False
         self._start(params, system_metrics)
 
@@ -174,7 +175,7 @@ class StageRun:
                 "git.commit": commit,
                 "mlflow.parentRunId": self.parent_id,  # nested by tag: start_run's parent must still be running
             }
-            mlflow.start_run(run_name=name, tags=tags, log_system_metrics=system_metrics)
+            self.run_id = mlflow.start_run(run_name=name, tags=tags, log_system_metrics=system_metrics).info.run_id
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
             self.mlflow = mlflow
         except Exception as e:
@@ -184,7 +185,8 @@ class StageRun:
         if self.mlflow is None:
             return
         try:
-            getattr(self.mlflow, fn)(*args, **kwargs)
+            with deferred_stop():
+                getattr(self.mlflow, fn)(*args, **kwargs)
         except Exception as e:
             self._warn(e)
 
@@ -209,7 +211,8 @@ class StageRun:
             import mlflow.data
 
             ds = mlflow.data.from_numpy(features, source=source, name=name, digest=sha256[:36])
-            self.mlflow.log_input(ds, context=context)
+            with deferred_stop():
+                self.mlflow.log_input(ds, context=context)
         except Exception as e:
             self._warn(e)
 
@@ -236,7 +239,8 @@ class StageRun:
             level = quiet.level
             quiet.setLevel(logging.ERROR)
             try:
-                self._log_pytorch_model(net, registered_name, input_example, energy)
+                with deferred_stop():
+                    self._log_pytorch_model(net, registered_name, input_example, energy)
             finally:
                 quiet.setLevel(level)
         except Exception as e:
@@ -282,7 +286,17 @@ class StageRun:
         self.log_metrics(flat)
 
     def end(self, status: str) -> None:
+        ended = self.mlflow is not None
         self._call("end_run", status=status)
+        if self.run_id is not None and (not ended or self.mlflow is None):
+            # tracking failed midway (a locked database, say): one more try, so the run is not left RUNNING
+            try:
+                import mlflow
+
+                with deferred_stop():
+                    mlflow.MlflowClient().set_terminated(self.run_id, status)
+            except Exception:
+                pass
 
 
 @contextlib.contextmanager
