@@ -23,7 +23,8 @@ GOOD = {
         "linf": {"ebm_refine": {"eps_0": 0.9, "eps_0.3": 0.4}, "classifier": {"eps_0": 0.97, "eps_0.3": 0.1}},
         "l2": {"ebm_refine": {"eps_0": 0.9, "eps_2": 0.5}, "classifier": {"eps_0": 0.97, "eps_2": 0.2}}},
     "evaluate_traj.json": {"conditional": {
-        f: {"ebm_cond": {"h1": 1.0, "h40": 3.0}, "fc": {"h1": 2.0, "h40": 9.0}, "lstm": {"h1": 1.5, "h40": 4.0}}
+        f: {"ebm_cond": {"h1": 1.0, "h20": 2.5, "h40": 3.0}, "fc": {"h1": 2.0, "h20": 7.0, "h40": 9.0},
+            "lstm": {"h1": 1.5, "h20": 3.0, "h40": 4.0}, "ebm_uncond": {"h1": 3.0, "h20": 6.5, "h40": 10.0}}
         for f in ("motion", "state")}},
     "continual.json": {"methods": {"ebm": {"acc_mean": 66.0}, "finetune": {"acc_mean": 19.0},
                                    "ewc": {"acc_mean": 19.5}, "si": {"acc_mean": 19.2}, "mas": {"acc_mean": 19.4},
@@ -70,6 +71,14 @@ def test_each_rule_fails_when_its_claim_does_not_hold(i):
     verdicts = [v for _, _, v in scorecard(reader(files))]
     assert verdicts[i] == NOT_REPRODUCED
     assert verdicts[:i] + verdicts[i + 1:] == [REPRODUCED] * (len(CLAIMS) - 1)
+
+
+def test_a_window_ebm_behind_fc_at_20_steps_breaks_the_trajectory_claim():
+    files = copy.deepcopy(GOOD)
+    files["evaluate_traj.json"]["conditional"]["motion"]["ebm_uncond"]["h20"] = 7.5  # FC: 7.0
+    card = {c.name: (ours, v) for c, ours, v in scorecard(reader(files))}
+    ours, v = card["Trajectory rollouts stay closest to the data"]
+    assert v == NOT_REPRODUCED and "window EBM at 20 steps 7.50 vs FC 7.00" in ours
 
 
 def test_missing_or_incomparable_metrics_say_so():

@@ -16,7 +16,7 @@ from ebm.sampling import LangevinConfig
 from ebm.trajectories.baselines import RegressionConfig, train_fc, train_lstm
 from ebm.trajectories.data import Coder, memory_pairs, next_step_pairs, windows
 from ebm.trajectories.metrics import horizon_fd, motion_scale, segments
-from ebm.trajectories.models import FCConfig, FCPredictor, LSTMConfig, LSTMPredictor
+from ebm.trajectories.models import FCConfig, FCPredictor, LSTMConfig, LSTMPredictor, NetConfig, window_energy
 from ebm.trajectories.policy import N_ACTIONS, FingerGait, GaitConfig
 from ebm.trajectories.record import OBJECT_QUAT, STATE_DIM, RecordConfig, record
 from ebm.trajectories.rollout import (ChainConfig, chain_start, ebm_step, fc_step, rollout_lstm, rollout_steps,
@@ -184,11 +184,29 @@ def test_window_chains_start_from_the_real_window_or_noise():
     d, w = 2, 3
     coder = Coder(torch.zeros(d), torch.ones(d), torch.zeros(d), torch.ones(d))
     x = torch.full((400, w * d), 5.0)
-    x0 = window_starts(ChainConfig(start="past", start_scale=0.1), coder, x, torch.Generator().manual_seed(0))
+    x0, mask = window_starts(ChainConfig(start="past", start_scale=0.1), coder, x, torch.Generator().manual_seed(0))
     assert torch.equal(x0[:, : -d], x[:, : -d]) and x0[:, -d:].abs().max() <= 0.1  # only the newest step replaced
-    mixed = window_starts(ChainConfig(noise_share=0.5), coder, x, torch.Generator().manual_seed(0))
-    fresh = (mixed[:, 0] != 5.0).float().mean().item()
-    assert 0.4 < fresh < 0.6  # about half the chains are whole windows from noise
+    assert not mask[:, : -d].any() and mask[:, -d:].all()  # ... and only it moves
+    mixed, mixed_mask = window_starts(ChainConfig(noise_share=0.5), coder, x, torch.Generator().manual_seed(0))
+    fresh = mixed[:, 0] != 5.0
+    assert 0.4 < fresh.float().mean().item() < 0.6  # about half the chains are whole windows from noise
+    assert torch.equal(mixed_mask.bool().all(1), fresh)  # those move whole, the others their newest step
+
+
+def test_training_chains_move_only_what_the_init_mask_lets_move():
+    from ebm.training import TrainConfig, Trainer
+
+    torch.manual_seed(0)
+    d, w = 2, 3
+    coder = Coder(torch.zeros(d), torch.ones(d), torch.zeros(d), torch.ones(d))
+    model = window_energy(d, w, NetConfig(hidden=(16,)))
+    x = torch.randn(8, w * d)
+    cfg = LangevinConfig(n_steps=5, step_size=1.0, noise_std=0.1, grad_clip=0.0, clamp=False)
+    trainer = Trainer(model, TrainConfig(batch_size=8, replay_size=0), cfg,
+                      lambda n: window_starts(ChainConfig(), coder, x), quantize_buffer=False)
+    trainer.step(x, None)
+    neg = trainer.last_negatives
+    assert torch.equal(neg[:, : -d], x[:, : -d]) and not torch.equal(neg[:, -d:], x[:, -d:])
 
 
 def test_window_rollout_inpaints_only_the_newest_step():

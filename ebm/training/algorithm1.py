@@ -86,7 +86,8 @@ class Trainer:
     """Holds the model, optimiser and replay buffer; ``step`` is one iteration."""
 
     def __init__(self, model: nn.Module, cfg: TrainConfig, langevin_cfg: LangevinConfig,
-                 init: Callable[[int], torch.Tensor], generator: torch.Generator | None = None,
+                 init: Callable[[int], torch.Tensor | tuple[torch.Tensor, torch.Tensor]],
+                 generator: torch.Generator | None = None,
                  quantize_buffer: bool = True,  # False: keep float chains (2-D points, not images)
                  chain_model: nn.Module | None = None):  # what the chains call (default: model), e.g. the
         # bare module under DDP (no gradient sync in the chain) or a torch.compile'd one (ebm.accel)
@@ -101,11 +102,14 @@ class Trainer:
         model = self.model
         model.train()
         power_iteration(model)
+        # init(n): the fresh chains' starts, or (starts, mask): which coordinates of each chain move (a
+        # window EBM whose chains start at a real window move its newest step only, as its rollouts do)
         x0, y_neg = self.init(x_pos.shape[0]), y_pos
-        if self.buffer is not None:
+        x0, mask = x0 if isinstance(x0, tuple) else (x0, None)
+        if self.buffer is not None:  # a chain taken from the buffer moves as the fresh one in its place would
             x0, y_neg = init_chains(self.buffer, x0, y_pos, self.cfg.replay_prob, self.generator)
         chain = self.chain_model
-        x_neg = langevin(lambda x: chain(x, y_neg), x0, self.langevin_cfg, models=(chain,),
+        x_neg = langevin(lambda x: chain(x, y_neg), x0, self.langevin_cfg, models=(chain,), mask=mask,
                          generator=self.generator)
         contrast = self.cfg.label_contrast > 0 and y_pos is not None
         xs, ys = [x_pos, x_neg], ([y_pos, y_neg] if y_pos is not None else None)

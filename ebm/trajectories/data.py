@@ -73,15 +73,17 @@ class Coder:
         return self.states(s).flatten(1)
 
     def window(self, s: torch.Tensor) -> torch.Tensor:
-        """The unconditional EBM's coordinates of a window [B, w, D] -> [B, w*D]."""
-        return torch.cat([self.states(s[:, :1]), self.steps(s)], 1).flatten(1)
+        """The window EBM's coordinates of a window [B, w, D] -> [B, w*D]: the w-1 older states standardised,
+        as the conditional models see their context, then the newest step (``steps``). (The first state and
+        w-1 steps, as until 2026-12-07, hide where the hand is now in a sum of small steps: 3x worse
+        rollouts; docs/trajectories.md.)"""
+        return torch.cat([self.states(s[:, :-1]), self.steps(s[:, -2:])], 1).flatten(1)
 
     def unwindow(self, x: torch.Tensor, w: int) -> torch.Tensor:
         """Inverse of ``window``: [B, w*D] -> states [B, w, D]."""
         x = x.view(x.shape[0], w, self.dim)
-        first = x[:, 0] * self.state_std + self.state_mean
-        steps = x[:, 1:] * self.step_std + self.step_mean
-        return torch.cat([first[:, None], first[:, None] + steps.cumsum(1)], 1)
+        older = x[:, :-1] * self.state_std + self.state_mean
+        return torch.cat([older, self.advance(older[:, -1], x[:, -1])[:, None]], 1)
 
 
 def next_step_pairs(states: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -62,17 +62,22 @@ def newest_step_start(chain: ChainConfig, coder: Coder, n: int, generator=None) 
     return coder.move_to_step(torch.zeros(coder.dim)) + past_moves(n, coder.dim, chain.start_scale, generator)
 
 
-def window_starts(chain: ChainConfig, coder: Coder, x_pos: torch.Tensor, generator=None) -> torch.Tensor:
-    """Training chains of the window EBM from a batch of real windows [B, w*D]: a share
-    ``noise_share`` from N(0, 1) (whole windows), the rest the real window with its newest step
-    replaced by ``newest_step_start``."""
+def window_starts(chain: ChainConfig, coder: Coder, x_pos: torch.Tensor,
+                  generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training chains of the window EBM from a batch of real windows [B, w*D], and which coordinates
+    each moves: a share ``noise_share`` whole windows from N(0, 1), every coordinate moving
+    (unconditional generation); the rest the real window with its newest step replaced by
+    ``newest_step_start``, only that step moving (a rollout's inpainting)."""
     b, d = x_pos.shape[0], coder.dim
     x0 = x_pos.clone()
     x0[:, -d:] = newest_step_start(chain, coder, b, generator)
+    mask = torch.zeros_like(x0)
+    mask[:, -d:] = 1
     if chain.noise_share > 0:
         fresh = torch.rand(b, generator=generator) < chain.noise_share
         x0[fresh] = torch.randn(int(fresh.sum()), x_pos.shape[1], generator=generator)
-    return x0
+        mask[fresh] = 1
+    return x0, mask
 
 
 def rollout_steps(step: StepFn, coder: Coder, start: torch.Tensor, horizon: int, memory_frames: int = 0,
