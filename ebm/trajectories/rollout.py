@@ -38,8 +38,8 @@ class ChainConfig:
     start_scale: float = field(default=0.3, metadata=ge(0))  # past: U(-scale, scale) around the last state,
     # in the chain's units (move: state units, as the authors; step: units of each coordinate's step spread)
     noise_share: float = field(default=0.0, metadata=between(0, 1))  # window EBM training: chains over the
-    # whole window from N(0, 1) (what unconditional generation starts from); the rest start at a real window
-    # whose newest state is replaced by the past start
+    # whole window from N(0, 1), all of it moving (what unconditional generation does); the rest start at a
+    # real window whose newest step alone moves, from ``newest_step_start`` (what a rollout does)
 
 
 def past_moves(n: int, dim: int, scale: float, generator=None) -> torch.Tensor:

@@ -1,8 +1,10 @@
 """Algorithm 1 set up for a trajectory EBM: its chain starts and its batches (the loop is ebm.training.fit).
 
 The conditional EBM's training chains start as its rollouts do (``chain.start``: noise or the last
-state's move plus a little noise); the window EBM's start from the batch's real windows with the
-newest step replaced (``rollout.window_starts``), so its init reads the current batch.
+state's move plus a little noise); the window EBM's start from the batch's real windows with only the
+newest step replaced and moving, or (a share ``noise_share``) as whole windows from noise
+(``rollout.window_starts``, which also gives the Trainer each chain's mask), so its init reads the
+current batch.
 """
 
 from __future__ import annotations
