@@ -286,9 +286,8 @@ class StageRun:
         self.log_metrics(flat)
 
     def end(self, status: str) -> None:
-        ended = self.mlflow is not None
         self._call("end_run", status=status)
-        if self.run_id is not None and (not ended or self.mlflow is None):
+        if self.run_id is not None and self.mlflow is None:
             # tracking failed midway (a locked database, say): one more try, so the run is not left RUNNING
             try:
                 import mlflow
