@@ -4,6 +4,7 @@
     python -m bench.ensemble --variant digits_cond --schedules anneal constant --threads 1
     python -m bench.ensemble --variant digits_cond --schedules anneal --n-iters 2400   # what longer training buys
     python -m bench.ensemble --schedules anneal --train-seeds 1 2 3 --spacings 10     # over training runs
+    python -m bench.ensemble --variant digits_uncond --committed                        # the pipeline's checkpoints
 
 For each training seed (`--train-seeds`; default: the seed of params.yaml) and schedule it trains
 the variant once with the embedded default's `train` params (only the schedule changed), keeping a
@@ -12,6 +13,11 @@ protocol) from the final model and from ensembles of the last 10 checkpoints `sp
 apart (`--spacings`; `rotate`, and `mean` for the first spacing), with two sampling seeds, and
 scores the samples as `evaluate@<v>` does (Fréchet distance in the digit classifier's features to
 the held-out digits; for a conditional variant the asked-class share).
+
+`--committed` trains nothing: it samples the committed run's checkpoints (`models/<v>/history/`, as
+`sample@<v>` loads them), each one alone and the ensemble of all of them, with each sampling seed, and
+prints a row per checkpoint: how far one model's FD moves between neighbouring checkpoints, against
+which the ensemble is judged.
 
 Schedules: `anneal` (the default: lr falls to ~0 over the last quarter), `constant` (the original's),
 `floor<f>` (the anneal stops at f times the lr, e.g. `floor0.1`). Prints a markdown table; with
@@ -60,6 +66,8 @@ def main() -> None:
                     help="iterations between the ensemble's checkpoints (multiples of 10)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n-iters", type=int, help="training iterations (default: train.n_iters of params.yaml)")
+    ap.add_argument("--committed", action="store_true",
+                    help="no training: score each committed history checkpoint alone and their ensemble")
     ap.add_argument("--csv", type=Path)
     ap.add_argument("--figure", type=Path)
     args = ap.parse_args()
@@ -78,9 +86,9 @@ def main() -> None:
     from ebm.training import FitLog, Trainer, batch_at, fit
     from stages.common.data import load_split
     from stages.common.io import UserError
-    from stages.common.models import classifier_from_checkpoint
+    from stages.common.models import classifier_from_checkpoint, energy_from_checkpoint
     from stages.common.params import load_params, variant
-    from stages.common.paths import classifier_dir
+    from stages.common.paths import classifier_dir, history_dir
     from stages.common.sections import images
 
     try:  # a missing file or a wrong variant: one line, before any training
@@ -109,6 +117,9 @@ def main() -> None:
         acc = float((logits.argmax(1) == ys).float().mean()) if n_classes else float("nan")
         return frechet_distance(feats.numpy(), f_test.numpy()), acc
 
+    if args.committed:
+        committed(args, sorted(history_dir(args.variant).glob("step_*.pt")), energy_from_checkpoint, score, n_classes)
+        return
     rows = []
     for seed, name in [(s, n) for s in args.train_seeds or [params["seed"]] for n in args.schedules]:
         cfg = dataclasses.replace(train_cfg, history_every=10, **schedule(name))
@@ -158,6 +169,19 @@ def main() -> None:
             w.writerows(rows)
     if args.figure:
         draw(rows, args.figure)
+
+
+def committed(args, paths, load, score, n_classes) -> None:
+    """A row per committed history checkpoint sampled alone, then their rotating ensemble."""
+    if not paths:
+        raise SystemExit(f"error: models/{args.variant}/history: no checkpoints; run `dvc repro train@{args.variant}`")
+    models = [load(p, f"dvc repro train@{args.variant}")[0].eval() for p in paths]
+    seeds = ", ".join(map(str, args.seeds))
+    print(f"| checkpoint | FD (sampling seed {seeds}) | asked class |\n|---|---|---|")
+    for label, members in [(p.stem, [m]) for p, m in zip(paths, models)] + [("ensemble (rotate)", models)]:
+        scores = [score(members, "rotate", s) for s in args.seeds]
+        acc = " / ".join(f"{a:.3f}" for _, a in scores) if n_classes else "–"
+        print(f"| {label} | {' / '.join(f'{fd:.1f}' for fd, _ in scores)} | {acc} |", flush=True)
 
 
 def draw(rows: list[dict], path: Path) -> None:
