@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ebm.composition.figure15 import run
 from stages.common.composition import factor_from_checkpoint, judge_from_checkpoint, load_dsprites
-from stages.common.compose_figure import asked, figure15
+from stages.common.compose_figure import figure15, figure15_rows
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.sections import composition
@@ -40,13 +40,9 @@ def main(args) -> None:
         x0 = torch.rand(x_true.shape, generator=gen)
         result = run(models, judge, x_true, classes, values, perm, x0, cfg, tol, langevin_cfg, gen,
                      progress=lambda jobs: tqdm(jobs, desc="compose", unit="combo"))
-        metrics, figure = result.metrics, []
-        for combo in cfg.combos:
-            figure.append((f"asked {' + '.join(combo)}\n(true image)", x_true[: cfg.n_show],
-                           asked(values[: cfg.n_show], combo)))
-            figure += [(f"EBM {scheme}", result.samples[scheme, combo][: cfg.n_show], None) for scheme in cfg.schemes]
+        metrics = result.metrics
         mlflow_run.write_metrics(METRICS / "compose.json", metrics)
-        figure15(figure, FIGURE)
+        figure15(figure15_rows(result.samples, x_true, values, cfg), FIGURE)
         mlflow_run.log_artifact(FIGURE)
     s0 = cfg.schemes[0]
     print("compose: each factor model alone shows its own factor in " + ", ".join(

@@ -1,12 +1,10 @@
 """crossclass: cross-class mode coverage with the conditional EBM (openai/ebm_code_release).
 
-Each chain starts from a held-out image and runs under a different, random label.
-Metric (metrics/crossclass/<v>.json): the share of chains the digits classifier puts
-in the new label after all rounds (``new_label_share``), and in the start image's class
-(``start_label_share``); per round in plots/crossclass/<v>.csv.
-Panel: plots/images/crossclass/<v>/trajectories.png, one chain per row: start, then every round.
-With ``noise_sweep``, the same chains at other Langevin noise levels: the final shares per level
-in ``by_noise`` and plots/images/crossclass/<v>/noise.png.
+Each chain starts from a held-out image and runs under a different, random label (ebm.generalization.crossclass).
+Metric (metrics/crossclass/<v>.json): the share of chains the digits classifier puts in the new label after
+all rounds (``new_label_share``) and in the start image's class (``start_label_share``); per round in
+plots/crossclass/<v>.csv. Panel: plots/images/crossclass/<v>/trajectories.png, one chain per row.
+With ``noise_sweep``, the final shares per Langevin noise level in ``by_noise`` and .../noise.png.
 """
 
 from __future__ import annotations
@@ -19,8 +17,8 @@ from tqdm import tqdm
 from ebm.evaluation import predict
 from ebm.generalization import crossclass, other_labels
 from stages.common.experiment import experiment_device, experiment_model, judge, subset
-from stages.common.figures import image_panel
-from stages.common.generalization_figures import draw_noise
+from stages.common.generalization_figures import draw_noise, draw_trajectories
+from stages.common.generalization_io import crossclass_summary
 from stages.common.io import UserError, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
@@ -49,23 +47,13 @@ def main(args) -> None:
         for row in result.rows:
             run.log_metrics({k: v for k, v in row.items() if k != "steps"}, step=row["steps"])
         write_csv(curve_file("crossclass", exp.variant), result.rows)
-        panel = images_dir("crossclass", exp.variant) / "trajectories.png"
-        order = torch.argsort(y_new[:40], stable=True)[::2]  # 20 chains, sorted by the asked label
-        image_panel(panel, result.trajectory[:, order].transpose(0, 1), [f"{y[i]} -> {y_new[i]}" for i in order.tolist()],
-                    [str(r["steps"]) for r in result.rows], title="start class -> asked class; columns: Langevin steps")
-        run.log_artifact(panel)
-        final = result.rows[-1]
-        metrics = {"new_label_share": final["new_label_share"], "start_label_share": final["start_label_share"],
-                   "steps": final["steps"], "n_chains": len(x), "noise_std": langevin_cfg.noise_std}
+        figs = images_dir("crossclass", exp.variant)
+        run.log_artifact(draw_trajectories(figs / "trajectories.png", result.trajectory, y, y_new, result.rows))
         if result.by_noise:
-            metrics["by_noise"] = result.by_noise
-            draw_noise(panel.parent / "noise.png", result.by_noise, langevin_cfg.noise_std)
-            run.log_artifact(panel.parent / "noise.png")
+            run.log_artifact(draw_noise(figs / "noise.png", result.by_noise, langevin_cfg.noise_std))
+        metrics = result.metrics(langevin_cfg.noise_std)
         run.write_metrics(metrics_file("crossclass", exp.variant), metrics)
-    print(f"crossclass@{exp.variant}: after {final['steps']} steps {final['new_label_share']:.1%} of {len(x)} chains "
-          f"show the new label, {final['start_label_share']:.1%} still their start class")
-    for sigma, m in metrics.get("by_noise", {}).items():
-        print(f"  noise {sigma}: new label {m['new_label_share']:.1%}, start class {m['start_label_share']:.1%}")
+    print(crossclass_summary(exp.variant, metrics))
 
 
 if __name__ == "__main__":

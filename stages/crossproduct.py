@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 
 import torch
-from tqdm import tqdm
 
-from ebm.composition.gentest import MissingCombinations
-from ebm.composition.gentest import run as gentest
-from stages.common.composition import factor_from_checkpoint, load_dsprites, train_loop
+from stages.common.composition import load_dsprites
 from stages.common.crossproduct_figure import figure16
-from stages.common.io import UserError, save_grid, write_csv
+from stages.common.crossproduct_gentest import run_gentest
+from stages.common.io import save_grid, write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.sections import composition
@@ -27,22 +25,6 @@ from stages.common.paths import METRICS, PLOTS
 from stages.common.tracking import stage_run
 
 IMAGES = PLOTS / "images" / "crossproduct"
-
-
-def run_gentest(name, data, cfg, train_cfg, langevin_cfg, orientation, gen, run):
-    """ebm.composition.gentest.run with progress bars, the fine-tuning curve logged to MLflow."""
-    def fit_sum(trainer, batches, n_iters):
-        train_loop(trainer, batches, n_iters, 10, run, f"crossproduct {name} (EBM)", f"{name}.ebm_")
-
-    def progress(shares):
-        return tqdm(shares, desc=f"crossproduct {name} (baseline)", unit="share")
-
-    try:
-        return gentest(name, data, factor_from_checkpoint, cfg, train_cfg, langevin_cfg, orientation, gen, fit_sum,
-                       progress)
-    except MissingCombinations as e:
-        raise UserError(f"data/dsprites: {e}; keep the slice (dsprites.slice_orientation) and rerun "
-                        "`dvc repro dsprites`") from None
 
 
 def main(args) -> None:

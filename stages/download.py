@@ -11,10 +11,10 @@ without an image-net.org account.
 
 from __future__ import annotations
 
-import json
-
-from ebm.data.sources import SourceError, Splits, checksum, dataset_splits
-from stages.common.io import UserError, atomic_path, save_npz
+from ebm.data.meta import dataset_meta
+from ebm.data.sources import SourceError, Splits, dataset_splits
+from stages.common.dataset_outputs import write_dataset
+from stages.common.io import UserError
 from stages.common.main import run_main
 from stages.common.params import load_params
 from stages.common.sections import data
@@ -42,18 +42,8 @@ def main(args) -> None:
     flat = {"download.test_fraction": cfg.test_fraction, "seed": params["seed"], "dataset": args.dataset}
     with stage_run("download", args.dataset, flat) as run:
         splits = fetch(args.dataset, cfg.test_fraction, params["seed"], out.parent / ".raw" / args.dataset, cfg)
-        meta = {
-            "dataset": args.dataset,
-            "sha256": checksum(splits),
-            "shape": list(splits["train"][0].shape[1:]),
-            "n_classes": int(max(splits["train"][1].max(), splits["test"][1].max()) + 1),
-            **{f"n_{s}": int(len(splits[s][1])) for s in splits},
-        }
-        with atomic_path(out) as tmp:
-            tmp.mkdir()
-            for s, (x, y) in splits.items():
-                save_npz(tmp / f"{s}.npz", x=x, y=y)
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        meta = dataset_meta(args.dataset, splits)
+        write_dataset(out, splits, meta)
         run.log_metrics({k: v for k, v in meta.items() if k.startswith("n_")})
         print(f"{args.dataset}: {meta['n_train']} train / {meta['n_test']} test images of shape {meta['shape']} -> {out}")
 

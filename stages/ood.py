@@ -12,31 +12,20 @@ Outputs: metrics/ood/<v>.json (AUROC per set and averages), plots/ood/<v>/<set>.
 from __future__ import annotations
 
 import argparse
-import shutil
 
 import torch
 from tqdm import tqdm
 
-from ebm.generalization import TRANSFORMS, DatasetUnavailable, load_torchvision_set, transform_set
 from ebm.generalization.ood import run
 from stages.common.experiment import experiment_device, experiment_model, subset
-from stages.common.generalization_figures import plot_histograms, plot_roc
-from stages.common.io import UserError, atomic_path, write_csv
+from stages.common.generalization_figures import ood_figures
+from stages.common.generalization_io import ood_images, ood_summary, write_curves
+from stages.common.io import UserError
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.sections import generalization, images
-from stages.common.paths import curves_dir, images_dir, metrics_file, raw_dir
+from stages.common.paths import curves_dir, images_dir, metrics_file
 from stages.common.tracking import stage_run
-
-
-def ood_images(name: str, x_in: torch.Tensor, gen: torch.Generator, seed: int) -> torch.Tensor:
-    if name in TRANSFORMS:
-        return transform_set(name, x_in, gen)
-    try:
-        pick = torch.Generator().manual_seed(seed)  # which images of the set
-        return load_torchvision_set(name, raw_dir(name), len(x_in), tuple(x_in.shape[1:]), pick).to(x_in.device)
-    except DatasetUnavailable as e:
-        raise UserError(f"ood.sets: {e}") from None
 
 
 def main(args) -> None:
@@ -48,22 +37,16 @@ def main(args) -> None:
     model, ckpt = experiment_model(params, "ood", device)
     gen = torch.Generator(device).manual_seed(params["seed"])
     x_in, _ = subset(ckpt["dataset"], "test", exp.n_images, params["seed"], device)
+    # a generator: each set is made (or loaded) as run() reaches it
     sets = ((name, ood_images(name, x_in, gen, params["seed"])) for name in tqdm(cfg.sets, desc="ood", unit="set"))
     with stage_run("ood", exp.variant, section_params(params, "seed", "ood")) as mlflow_run:
         result = run(model, x_in, sets, ckpt["label_dim"])
-        shutil.rmtree(curves_dir("ood", exp.variant), ignore_errors=True)  # a rerun outside DVC
-        with atomic_path(curves_dir("ood", exp.variant)) as tmp:
-            for name, (fpr, tpr) in result.roc.items():
-                write_csv(tmp / f"{name}.csv", [{"fpr": float(f), "tpr": float(t)} for f, t in zip(fpr, tpr)])
-        figs = images_dir("ood", exp.variant)
-        plot_roc(figs / "roc.png", result.roc, result.auroc)
-        plot_histograms(figs / "energy_histograms.png", result.scores_in, result.scores)
-        for f in ("roc.png", "energy_histograms.png"):
-            mlflow_run.log_artifact(figs / f)
+        write_curves(curves_dir("ood", exp.variant), result.roc_rows())
+        for fig in ood_figures(images_dir("ood", exp.variant), result):
+            mlflow_run.log_artifact(fig)
         metrics = result.metrics()
         mlflow_run.write_metrics(metrics_file("ood", exp.variant), metrics)
-    print(f"ood@{exp.variant}: AUROC " + ", ".join(f"{k}={v:.3f}" for k, v in result.auroc.items())
-          + f"; mean {metrics['auroc_mean']:.3f}")
+    print(ood_summary(exp.variant, metrics))
 
 
 if __name__ == "__main__":

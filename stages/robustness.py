@@ -1,17 +1,14 @@
 """robustness: PGD accuracy-vs-eps sweeps (L-inf, L2) for the conditional EBM as classifier (Figure 8).
 
-The protocol (the three classifiers, calibration, the attacks) is
-ebm.generalization.robustness_sweep.run; the plain classifier is the pipeline's digits CNN
-(models/classifier, ~60k weights vs the EBM's ~40k), trained on the same train split.
-
-Outputs: metrics/robustness/<v>.json (accuracy table), plots/robustness/<v>/{linf,l2}.csv,
-plots/images/robustness/<v>/accuracy_vs_eps.png.
+The protocol (the three classifiers, calibration, the attacks) is ebm.generalization.robustness_sweep.run;
+the plain classifier is the pipeline's digits CNN (models/classifier, ~60k weights vs the EBM's ~40k),
+trained on the same train split. Outputs: metrics/robustness/<v>.json (accuracy table),
+plots/robustness/<v>/{linf,l2}.csv, plots/images/robustness/<v>/accuracy_vs_eps.png.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 
 import torch
 from tqdm import tqdm
@@ -20,7 +17,8 @@ from ebm.generalization.robustness_sweep import run as sweep
 from ebm.generalization.robustness_sweep import summary
 from stages.common.experiment import experiment_device, experiment_model, judge, subset
 from stages.common.generalization_figures import plot_robustness
-from stages.common.io import UserError, atomic_path, write_csv
+from stages.common.generalization_io import robustness_summary, write_curves
+from stages.common.io import UserError
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.sections import generalization, images
@@ -50,18 +48,11 @@ def main(args) -> None:
 
         tables = sweep(model, k, (x, y), train, cfg, langevin_cfg, gen, clf, on_point)
         bar.close()
-        shutil.rmtree(curves_dir("robustness", exp.variant), ignore_errors=True)  # a rerun outside DVC
-        with atomic_path(curves_dir("robustness", exp.variant)) as tmp:
-            for norm, rows in tables.items():
-                write_csv(tmp / f"{norm}.csv", rows)
-        fig = images_dir("robustness", exp.variant) / "accuracy_vs_eps.png"
-        plot_robustness(fig, tables)
-        run.log_artifact(fig)
+        write_curves(curves_dir("robustness", exp.variant), tables)
+        run.log_artifact(plot_robustness(images_dir("robustness", exp.variant) / "accuracy_vs_eps.png", tables))
         metrics = summary(tables, model, k, (x, y), clf)
         run.write_metrics(metrics_file("robustness", exp.variant), metrics)
-    print(f"robustness@{exp.variant} (attack={cfg.attack}): " + "; ".join(
-        f"{norm} eps={rows[-1]['eps']:g}: " + ", ".join(f"{m}={a:.2f}" for m, a in rows[-1].items() if m != "eps")
-        for norm, rows in tables.items()))
+    print(robustness_summary(exp.variant, cfg.attack, tables))
 
 
 if __name__ == "__main__":

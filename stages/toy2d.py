@@ -16,12 +16,10 @@ import argparse
 
 import torch
 
-from ebm.checkpoint import pack
 from ebm.composition import toy2d
-from ebm.training import Trainer, random_batches
-from stages.common.composition import train_loop
 from stages.common.toy2d_figure import figure14
-from stages.common.io import atomic_path, save_torch, write_csv
+from stages.common.toy2d_models import save_models, train
+from stages.common.io import write_csv
 from stages.common.main import run_main
 from stages.common.params import load_params, section_params
 from stages.common.sections import composition
@@ -29,15 +27,6 @@ from stages.common.paths import METRICS, PLOTS, composition_model
 from stages.common.tracking import stage_run
 
 FIGURE = PLOTS / "images" / "toy2d" / "figure14.png"
-
-
-def train(name, cfg, net, train_cfg, langevin_cfg, run) -> tuple[torch.nn.Module, list[dict]]:
-    x = toy2d.sample(name, cfg.n_points)
-    model = toy2d.ToyEnergy(net.hidden, net.act, net.spectral_norm, cfg.input_scale)
-    trainer = Trainer(model, train_cfg, langevin_cfg, lambda n: torch.rand(n, 2), quantize_buffer=False)
-    rows = train_loop(trainer, random_batches(x, None, train_cfg.batch_size), train_cfg.n_iters, net.log_every,
-                      run, f"toy2d {name}", f"{name}.")
-    return model.eval().requires_grad_(False), rows
 
 
 def main(args) -> None:
@@ -52,12 +41,7 @@ def main(args) -> None:
         x0 = torch.rand(cfg.n_samples, 2)
         samples, metrics, traces = toy2d.sample_each_and_sum(models, x0, langevin_cfg, cfg.scheme, cfg.sample_steps,
                                                              cfg.n_traces)
-        with atomic_path(out) as tmp:
-            tmp.mkdir(parents=True)
-            for name, model in models.items():
-                save_torch(tmp / f"{name}.pt", pack("toy_energy", {"hidden": list(net.hidden), "act": net.act,
-                                                                   "spectral_norm": net.spectral_norm,
-                                                                   "input_scale": cfg.input_scale}, model))
+        save_models(models, net, cfg, out)
         for name, rows in curves.items():
             write_csv(PLOTS / "toy2d" / f"{name}.csv", rows)
         figure14(models, samples, traces, FIGURE)

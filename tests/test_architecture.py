@@ -99,3 +99,14 @@ def test_the_cycle_walk_finds_a_cycle_through_a_function_level_import(tmp_path, 
 
 def test_no_import_cycles_between_project_modules():
     assert import_cycles() == []
+
+
+STAGE_LINES = 60  # a stage is an adapter: read params, load inputs, call the library, write outputs, log
+
+
+def test_every_stage_module_is_a_thin_adapter():
+    """Each `python -m stages.<name>` module stays short: a stage's protocol lives in `ebm`, its plumbing in
+    stages/common, so the experiment reads in the library and the stage only wires it to files."""
+    long = {p.name: n for p in sorted((ROOT / "stages").glob("*.py"))
+            if p.name != "__init__.py" and (n := len(p.read_text().splitlines())) > STAGE_LINES}
+    assert not long, f"stage modules over {STAGE_LINES} lines: {long}"

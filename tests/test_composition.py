@@ -106,7 +106,7 @@ def tiny_real_file(path, n=6, side=64):
 
 
 def test_real_file_loader_reads_the_real_layout_and_downsamples(tmp_path):
-    from stages.dsprites_data import real_arrays
+    from stages.common.dsprites_arrays import real_arrays
 
     name = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
     imgs, classes = tiny_real_file(tmp_path / name)
@@ -128,7 +128,7 @@ def test_real_file_loader_reads_the_real_layout_and_downsamples(tmp_path):
 
 def test_real_file_download_failure_is_one_line(tmp_path):
     from stages.common.io import UserError
-    from stages.dsprites_data import real_arrays
+    from stages.common.dsprites_arrays import real_arrays
 
     with pytest.raises(UserError, match="dsprites.url: download failed"):
         real_arrays((tmp_path / "nowhere" / "x.npz").as_uri(), tmp_path / "raw")

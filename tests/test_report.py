@@ -39,7 +39,7 @@ def fake_project(tmp: Path) -> None:
 def test_report_has_every_table_and_resolvable_images(tmp_path, monkeypatch):
     fake_project(tmp_path)
     monkeypatch.chdir(tmp_path)
-    from stages.report.__main__ import build
+    from stages.report.page import build
     from stages.report.document import to_html, to_markdown
 
     blocks = build()

@@ -1,11 +1,13 @@
 """Denoising and inpainting (openai/ebm_code_release): corrupt images, restore them by masked Langevin.
 
 The chain runs on the corrupted pixels only (mask = 1 there), conditioned on the
-true label; the rest of the image keeps its values.
+true label; the rest of the image keeps its values. ``restore_task`` is the restore
+stage's protocol for one task on one set of images.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,3 +60,43 @@ def restore(model, xc: torch.Tensor, y: torch.Tensor | None, mask: torch.Tensor,
 def mse_per_image(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Mean squared error over all pixels of each image: [N]."""
     return ((a - b) ** 2).flatten(1).mean(1)
+
+
+TASKS = ("denoise", "inpaint")  # salt & pepper noise; the bottom half replaced by noise
+
+
+def task_rounds(cfg: RestoreConfig, task: str) -> int:
+    """The rounds of n_steps Langevin steps that ``task`` restores by."""
+    return cfg.denoise_rounds if task == "denoise" else cfg.inpaint_rounds
+
+
+def corrupt(task: str, x: torch.Tensor, cfg: RestoreConfig, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(corrupted x, the mask of the pixels the chain may change) for ``task``."""
+    if task == "denoise":
+        xc, mask = salt_and_pepper(x, cfg, generator)
+        return xc, (mask if cfg.denoise_mask == "corrupted" else torch.ones_like(mask))
+    return bottom_half(x, generator)
+
+
+def restore_task(model, task: str, x: torch.Tensor, y: torch.Tensor, cfg: RestoreConfig, langevin_cfg: LangevinConfig,
+                 generator=None, classify: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
+    """Corrupt images x (labels y) for ``task`` and restore them under y: (corrupted, restored, metrics).
+
+    Metrics: the MSE to x of the restored and of the corrupted images and, given ``classify`` (images ->
+    predicted labels), the share of each still read as y (``class_kept``, ``class_kept_corrupted``).
+    """
+    xc, mask = corrupt(task, x, cfg, generator)
+    xr = restore(model, xc, y, mask, langevin_cfg, task_rounds(cfg, task), generator)
+    m = {"mse": float(mse_per_image(xr, x).mean()), "mse_corrupted": float(mse_per_image(xc, x).mean())}
+    if classify is not None:
+        m |= {"class_kept": float((classify(xr) == y).float().mean()),
+              "class_kept_corrupted": float((classify(xc) == y).float().mean())}
+    return xc, xr, m
+
+
+def memorisation_ratios(metrics: dict[str, dict]) -> dict[str, float]:
+    """Per task, held-out over train restored MSE from the ``<task>_<split>`` metrics: > 1, held-out images
+    restore worse than train ones (the original's memorisation check)."""
+    return {f"{task}_test_over_train_mse": metrics[f"{task}_test"]["mse"] / max(metrics[f"{task}_train"]["mse"], 1e-12)
+            for task in TASKS}

@@ -49,6 +49,16 @@ class CrossClassResult:
     rows: list[dict]  # per snapshot: steps, new_label_share, start_label_share
     by_noise: dict[str, dict]  # noise std -> the final shares (the protocol's noise and cfg.noise_sweep); {} = no sweep
 
+    def metrics(self, noise_std: float) -> dict:
+        """The final shares, their step and the number of chains, the chains' noise std ``noise_std``, and
+        ``by_noise`` after a noise sweep."""
+        final = self.rows[-1]
+        out = {"new_label_share": final["new_label_share"], "start_label_share": final["start_label_share"],
+               "steps": final["steps"], "n_chains": self.trajectory.shape[1], "noise_std": noise_std}
+        if self.by_noise:
+            out["by_noise"] = self.by_noise
+        return out
+
 
 def run(model, classify: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
         y_new: torch.Tensor, langevin_cfg: LangevinConfig, cfg: CrossClassConfig, generator=None, chunk: int = 50,

@@ -126,6 +126,11 @@ class OODResult:
                 "score_in_mean": float(self.scores_in.mean()),
                 "score_mean": {k: float(v.mean()) for k, v in self.scores.items()}}
 
+    def roc_rows(self) -> dict[str, list[dict]]:
+        """Per set, the ROC curve as rows {fpr, tpr}."""
+        return {name: [{"fpr": float(f), "tpr": float(t)} for f, t in zip(fpr, tpr)]
+                for name, (fpr, tpr) in self.roc.items()}
+
 
 def run(model, x_in: torch.Tensor, sets: Iterable[tuple[str, torch.Tensor]], label_dim: int = 0) -> OODResult:
     """The OOD protocol: held-out images x_in against each (name, images) set, scored by -E(x)."""

@@ -18,11 +18,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from ebm.accel import uniform_on
 from ebm.sampling import LangevinConfig, PersistentConfig, persistent_sample
-
-
-def to_uint8(x: torch.Tensor) -> torch.Tensor:
-    return (x.clamp(0, 1) * 255).round().to(torch.uint8)
+from ebm.sampling.image_samples import to_uint8
 
 
 def protocol_samples(
@@ -52,3 +50,21 @@ def protocol_samples(
         if progress is not None:
             progress(keep)
     return torch.cat(images), (torch.cat(labels) if labels else None)
+
+
+def seeded_protocol_samples(
+    models: Sequence[nn.Module],
+    shape: tuple[int, ...],
+    n_classes: int,
+    n_images: int,
+    langevin_cfg: LangevinConfig,
+    cfg: PersistentConfig,
+    seed: int,
+    device: torch.device | str = "cpu",
+    progress: Callable[[int], None] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``protocol_samples`` of chains from U(0, 1) noise images ``shape``; every draw comes from one generator on
+    ``device`` seeded ``seed``."""
+    gen = torch.Generator(device).manual_seed(seed)
+    return protocol_samples(models, uniform_on(shape, device, gen), n_classes, n_images, langevin_cfg, cfg, gen, device,
+                            progress=progress)

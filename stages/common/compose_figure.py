@@ -18,6 +18,17 @@ def asked(values: torch.Tensor, combo) -> list[str]:
     return ["\n".join(words[f](v.tolist()) for f in combo) for v in values]
 
 
+def figure15_rows(samples: dict, x_true: torch.Tensor, values: torch.Tensor, cfg) -> list[tuple]:
+    """Figure 15's rows (label, images, titles): per combination of ``cfg.combos``, its first ``cfg.n_show``
+    true images titled with the asked factors, then the samples of each scheme (``samples[scheme, combo]``)."""
+    rows = []
+    for combo in cfg.combos:
+        rows.append((f"asked {' + '.join(combo)}\n(true image)", x_true[: cfg.n_show],
+                     asked(values[: cfg.n_show], combo)))
+        rows += [(f"EBM {scheme}", samples[scheme, combo][: cfg.n_show], None) for scheme in cfg.schemes]
+    return rows
+
+
 def figure15(rows: list[tuple[str, torch.Tensor, list[str] | None]], path) -> None:
     """One labelled row of images per entry; a row with titles puts them above its images."""
     n = rows[0][1].shape[0]

@@ -1,11 +1,39 @@
-"""The generalisation stages' figures: ood's ROC curves and energy histograms (the paper's Figure 10),
-crossclass's shares against the chain's noise, robustness's accuracy against eps (Figure 8)."""
+"""The generalisation stages' figures: restore's panels, ood's ROC curves and energy histograms (the paper's
+Figure 10), crossclass's chains and shares against the chain's noise, robustness's accuracy against eps (Figure 8).
+The functions a stage logs as artifacts return the paths they wrote."""
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from stages.common.figures import plt, save_figure
+import numpy as np
+import torch
+
+from stages.common.figures import image_panel, plt, save_figure
+
+
+def restore_panel(directory: Path, task: str, split: str, images: tuple[torch.Tensor, ...], steps: int) -> Path:
+    """<directory>/<task>_<split>.png: ten images per row of (corrupted, restored, clean)."""
+    path = directory / f"{task}_{split}.png"
+    image_panel(path, torch.stack([x[:10] for x in images]), ["corrupted", "restored", "clean"],
+                title=f"{task}, {split} images (restored by {steps} Langevin steps)")
+    return path
+
+
+def draw_trajectories(path: Path, trajectory: torch.Tensor, y: torch.Tensor, y_new: torch.Tensor,
+                      rows: list[dict]) -> Path:
+    """Crossclass chains, one per row: the start image, then every round (``rows``: each round's steps)."""
+    order = torch.argsort(y_new[:40], stable=True)[::2]  # 20 chains, sorted by the asked label
+    image_panel(path, trajectory[:, order].transpose(0, 1), [f"{y[i]} -> {y_new[i]}" for i in order.tolist()],
+                [str(r["steps"]) for r in rows], title="start class -> asked class; columns: Langevin steps")
+    return path
+
+
+def ood_figures(directory: Path, result) -> list[Path]:
+    """roc.png and energy_histograms.png of an ebm.generalization.ood.OODResult."""
+    plot_roc(directory / "roc.png", result.roc, result.auroc)
+    plot_histograms(directory / "energy_histograms.png", result.scores_in, result.scores)
+    return [directory / f for f in ("roc.png", "energy_histograms.png")]
 
 
 def plot_roc(path, curves: dict[str, tuple], aucs: dict[str, float]) -> None:
@@ -36,7 +64,7 @@ def plot_histograms(path, s_in: np.ndarray, scores: dict[str, np.ndarray]) -> No
     save_figure(fig, path)
 
 
-def draw_noise(path, by_noise: dict[str, dict], default_noise: float) -> None:
+def draw_noise(path: Path, by_noise: dict[str, dict], default_noise: float) -> Path:
     noise = [float(k) for k in by_noise]
     fig, ax = plt.subplots(figsize=(4.5, 3))
     for key, label in (("new_label_share", "asked (new) label"), ("start_label_share", "start class")):
@@ -50,9 +78,10 @@ def draw_noise(path, by_noise: dict[str, dict], default_noise: float) -> None:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7)
     save_figure(fig, path)
+    return path
 
 
-def plot_robustness(path, tables: dict[str, list[dict]]) -> None:
+def plot_robustness(path: Path, tables: dict[str, list[dict]]) -> Path:
     """Accuracy against the PGD budget, one panel per norm, one line per classifier (the paper's Figure 8)."""
     fig, axes = plt.subplots(1, len(tables), figsize=(5 * len(tables), 4), squeeze=False)
     for ax, (norm, rows) in zip(axes.flat, tables.items()):
@@ -63,3 +92,4 @@ def plot_robustness(path, tables: dict[str, list[dict]]) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     save_figure(fig, path)
+    return path

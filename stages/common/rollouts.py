@@ -1,15 +1,31 @@
 """What evaluate_traj reads and writes beside its metrics: the trained models as the rollout protocol
-takes them, and every model's rollouts as arrays (the format: stages/evaluate_traj.py)."""
+takes them, and every model's rollouts as arrays.
+
+data/rollouts/<model>.npz (raw state units): ``<setting>_start`` [B, k, D] (the starts, the held-out ones
+for conditional, repeated ``samples`` times for the EBMs), ``<setting>`` [B, H, D] (the generated states
+after them), ``real`` [M, H, D] (the held-out continuations), ``test_trajectory`` / ``test_offset`` [M]
+(where each held-out start is: index into test_states, first step), ``horizons``; enough to score them
+outside the stage.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ebm.sampling import LangevinConfig
 from ebm.trajectories.evaluate import Evaluation, TrainedModel
 from ebm.trajectories.rollout import ChainConfig
 from stages.common.io import UserError, atomic_path
 from stages.common.trajectories import load_model
+
+
+def check_horizon(test: torch.Tensor, k: int, horizon: int) -> None:
+    """Refuses a horizon that the held-out trajectories [M, T+1, D] are too short to score after k states."""
+    if test.shape[1] < k + horizon:
+        raise UserError(f"trajectory.evaluate.horizons: {horizon} steps after {k} context states need trajectories "
+                        f"of {k + horizon} states, recorded ones have {test.shape[1]}; lower it or raise "
+                        "record.length")
 
 
 def trained(name: str, k: int) -> TrainedModel:

@@ -199,6 +199,10 @@ class StageRun:
     def log_artifacts(self, path: Path, subdir: str | None = None) -> None:
         self._call("log_artifacts", str(path), subdir)
 
+    def log_table(self, columns: dict[str, list], path: str) -> None:
+        """A table (column -> values) as the run's artifact ``path``, shown as a table in the UI."""
+        self._call("log_table", data=columns, artifact_file=path)
+
     def log_image(self, image, key: str, step: int) -> None:
         """An image (uint8 array [H, W(, C)]) in the run's image series ``key``, by step."""
         self._call("log_image", image, key=key, step=step)

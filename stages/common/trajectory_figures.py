@@ -1,4 +1,5 @@
-"""The trajectory figures: Figure 13 (Fréchet distance by horizon) and Figure 12 (rendered rollouts)."""
+"""The trajectory figures: Figure 13 (Fréchet distance by horizon) and Figure 12 (rendered rollouts), and
+the tables behind Figure 13 (evaluate_traj)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 
 from ebm.trajectories.evaluate import FEATURES, SETTINGS
 from stages.common.figures import plt
-from stages.common.io import atomic_path
+from stages.common.io import atomic_path, write_csv
 from stages.common.render import rendered
 
 
@@ -52,3 +53,24 @@ def figure12(env_id: str, rows: dict[str, np.ndarray], n: int, every: int, size:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=80)
     plt.close(fig)
+
+
+def write_fd_tables(table: dict, horizons, path) -> None:
+    """``path``/<setting>_<feature>.csv: the Fréchet distance of every model (and reference row) by horizon."""
+    for setting in SETTINGS:
+        for f in FEATURES:
+            write_csv(path / f"{setting}_{f}.csv",
+                      [{"horizon": h, **{n: table[setting][f][n][f"h{h}"] for n in table[setting][f]}}
+                       for h in horizons])
+
+
+def log_figures(run, result, horizons, render, env_id: str, n_test: int, path) -> None:
+    """Figure 13 and, when rendering is on, Figure 12 (the first held-out trajectories, offset 0) written
+    under ``path`` and logged to the MLflow ``run``."""
+    figure13(result.table, horizons, path / "figure13.png")
+    run.log_artifact(path / "figure13.png")
+    if render.render and render.n_render > 0:
+        n = min(render.n_render, n_test)  # offset 0 of the first held-out trajectories
+        figure12(env_id, {name: s[:n].numpy() for name, s in result.shown.items()}, n, render.render_every,
+                 render.render_size, path / "figure12.png")
+        run.log_artifact(path / "figure12.png")

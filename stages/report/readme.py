@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from stages.report.__main__ import REPORT, scorecard_blocks
+from stages.report.page import REPORT, scorecard_blocks
 from stages.report.document import to_markdown
 
 README = Path("README.md")
