@@ -5,6 +5,7 @@
     python -m bench.ensemble --variant digits_cond --schedules anneal --n-iters 2400   # what longer training buys
     python -m bench.ensemble --schedules anneal --train-seeds 1 2 3 --spacings 10     # over training runs
     python -m bench.ensemble --variant digits_uncond --committed                        # the pipeline's checkpoints
+    python -m bench.ensemble --schedules anneal --n-iters 2400 --spacings 10 --replay-size 2000   # a smaller buffer
 
 For each training seed (`--train-seeds`; default: the seed of params.yaml) and schedule it trains
 the variant once with the embedded default's `train` params (only the schedule changed), keeping a
@@ -66,6 +67,7 @@ def main() -> None:
                     help="iterations between the ensemble's checkpoints (multiples of 10)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n-iters", type=int, help="training iterations (default: train.n_iters of params.yaml)")
+    ap.add_argument("--replay-size", type=int, help="replay buffer size (default: train.replay_size of params.yaml)")
     ap.add_argument("--committed", action="store_true",
                     help="no training: score each committed history checkpoint alone and their ensemble")
     ap.add_argument("--csv", type=Path)
@@ -125,6 +127,8 @@ def main() -> None:
         cfg = dataclasses.replace(train_cfg, history_every=10, **schedule(name))
         if args.n_iters:
             cfg = dataclasses.replace(cfg, n_iters=args.n_iters)
+        if args.replay_size is not None:
+            cfg = dataclasses.replace(cfg, replay_size=args.replay_size)
         torch.manual_seed(seed)
         model = build_energy(var.network, shape[0], n_classes, shape[-1])
         trainer = Trainer(model, cfg, langevin_cfg, uniform_on(shape, "cpu"))
@@ -149,6 +153,7 @@ def main() -> None:
             for s in args.seeds if mode == "rotate" else args.seeds[:1]:  # mean: 10 models a step, one seed
                 fd, acc = score(models, mode, s)
                 rows.append({"variant": args.variant, "train_seed": seed, "schedule": name, "n_iters": cfg.n_iters,
+                             "replay_size": cfg.replay_size,
                              "sampler": label, "seed": s, "fd": round(fd, 2), "asked_class": round(acc, 3)})
                 print(f"  {label:<20} seed {s}: FD {fd:.2f}" + (f", asked class {acc:.3f}" if n_classes else ""),
                       flush=True)
