@@ -24,8 +24,8 @@ def main(args) -> None:
     flat = section_params(params, *params["_raw"])
     with stage_run("report", None, flat) as run:
         run.log_experiment(flat, all_metrics())  # the DVC experiment's parent run: one row to compare
-        blocks = build()
-        card = scorecard(read_metrics)
+        card = scorecard(read_metrics)  # computed once: the page and the MLflow table show the same verdicts
+        blocks = build(card)
         pages = {"index.md": to_markdown(blocks, REPORT), "index.html": to_html(blocks, TITLE)}
         for name, text in pages.items():  # report/ also holds DVC's .gitignore: write the pages, not the folder
             with atomic_path(REPORT / name) as tmp:

@@ -25,9 +25,10 @@ def read_metrics(rel: str) -> dict | None:
     return load(METRICS / rel)
 
 
-def scorecard_blocks() -> list[tuple]:
+def scorecard_blocks(card: list[tuple] | None = None) -> list[tuple]:
+    """The scorecard's heading, note and table, from ``card`` (``scorecard(read_metrics)`` when None)."""
     rows = [[("link", claim.name, claim.section), ours, claim.paper, v, claim.rule]
-            for claim, ours, v in scorecard(read_metrics)]
+            for claim, ours, v in (card if card is not None else scorecard(read_metrics))]
     return [("h", 2, "Scorecard: the paper's claims, our numbers, the verdicts", "scorecard"),
             ("p", "Verdicts are computed from the metrics files by the rule in the last column (stages/report/"
                   "scorecard.py): reproduced when it holds, not reproduced when it fails, not comparable at this "
@@ -35,8 +36,8 @@ def scorecard_blocks() -> list[tuple]:
             ("table", ["claim", "ours", "paper", "verdict", "rule"], rows)]
 
 
-def build() -> list[tuple]:
-    blocks = [("h", 1, TITLE), ("p", INTRO), *scorecard_blocks()]
+def build(card: list[tuple] | None = None) -> list[tuple]:
+    blocks = [("h", 1, TITLE), ("p", INTRO), *scorecard_blocks(card)]
     for section in SECTIONS:
         blocks += section()
     raw = yaml.safe_load(PARAMS.read_text())
