@@ -54,3 +54,25 @@ def test_byte_mask_dropout_keeps_1_minus_p_scales_the_rest_and_masks_the_gradien
     y.sum().backward()
     assert torch.equal(x.grad > 0, kept)  # dropped elements get no gradient
     assert dropout(x, 0.5, training=False) is x
+
+
+def test_a_frozen_label_vector_is_reused_only_while_label_and_weights_are_the_same():
+    from ebm.models.conditioning import LabelAffine
+    from ebm.sampling.langevin import frozen
+
+    torch.manual_seed(0)
+    m = LabelAffine(5, 3, init=0.0)
+    torch.nn.init.normal_(m.weight)
+    y = torch.randn(4, 5)
+    with frozen(m):
+        first = m(y)
+        assert m(y) is first  # a chain's steps: computed once
+        other = torch.randn(4, 5)
+        torch.testing.assert_close(m(other), other @ m.weight)  # another label: its own vector
+        y.mul_(2)  # the same tensor changed in place
+        torch.testing.assert_close(m(y), y @ m.weight)
+        with torch.no_grad():
+            m.weight.add_(1.0)  # an optimiser step between chains
+        torch.testing.assert_close(m(y), y @ m.weight)
+    out = m(y)  # trainable again: no cache, gradients flow
+    assert out.requires_grad

@@ -18,7 +18,7 @@ from ebm.trajectories.data import Coder, memory_pairs, next_step_pairs, windows
 from ebm.trajectories.metrics import horizon_fd, motion_scale, segments
 from ebm.trajectories.models import FCConfig, FCPredictor, LSTMConfig, LSTMPredictor, NetConfig, window_energy
 from ebm.trajectories.policy import N_ACTIONS, FingerGait, GaitConfig
-from ebm.trajectories.record import OBJECT_QUAT, STATE_DIM, RecordConfig, record
+from ebm.trajectories.record import OBJECT_QUAT, STATE_DIM, RecordConfig, advance, make_env, record
 from ebm.trajectories.rollout import (ChainConfig, chain_start, ebm_step, fc_step, rollout_lstm, rollout_steps,
                                       rollout_window, window_starts)
 from ebm.trajectories.render import frame_grid
@@ -54,6 +54,24 @@ def test_recording_is_fixed_by_the_seed(two):
     np.testing.assert_array_equal(again["test_actions"], two["test_actions"])
     other = record(RecordConfig(n_trajectories=1, length=8, test_fraction=0.0), GaitConfig(), seed=4)
     assert not np.allclose(other["train_states"][0], two["train_states"][0])
+
+
+def test_advance_moves_the_simulation_exactly_as_env_step():
+    # record uses advance (env.step without the observation and reward): same states, bit for bit
+    envs = [make_env(RecordConfig().env_id, 8) for _ in range(2)]
+    try:
+        for env in envs:
+            env.reset(seed=5)
+        rng = np.random.default_rng(0)
+        for _ in range(6):
+            a = rng.uniform(-1.2, 1.2, N_ACTIONS).astype(np.float32)  # past the bounds too: both clip
+            envs[0].step(a)
+            advance(envs[1].unwrapped, a)
+            np.testing.assert_array_equal(envs[0].unwrapped.data.qpos, envs[1].unwrapped.data.qpos)
+            np.testing.assert_array_equal(envs[0].unwrapped.data.qvel, envs[1].unwrapped.data.qvel)
+    finally:
+        for env in envs:
+            env.close()
 
 
 # --- the controller ---

@@ -17,11 +17,20 @@ class LabelAffine(nn.Module):
         super().__init__()
         self.label_dim = label_dim
         self.weight = nn.Parameter(torch.full((max(label_dim, 1), channels), float(init)))
+        self._cache: tuple | None = None  # (y, versions, y @ W) of the last frozen call
 
     def forward(self, y: torch.Tensor | None) -> torch.Tensor:
         if self.label_dim == 0 or y is None:
             return self.weight[:1]
-        return y @ self.weight
+        w = self.weight
+        if w.requires_grad or y.requires_grad or torch.compiler.is_compiling():
+            return y @ w
+        # Frozen weights (a Langevin chain): every step asks for the same label's vector, so it is computed
+        # once. The cache holds y itself, so another tensor can never take its place at the same address.
+        versions = (w.data_ptr(), w._version, y._version)
+        if self._cache is None or self._cache[0] is not y or self._cache[1] != versions:
+            self._cache = (y, versions, y @ w)
+        return self._cache[2]
 
 
 def as_label_vector(y: torch.Tensor | None, label_dim: int) -> torch.Tensor | None:

@@ -10,6 +10,7 @@ One iteration:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -77,9 +78,15 @@ def batch_at(x: torch.Tensor, y: torch.Tensor | None, batch_size: int, step: int
     """
     per_epoch = x.shape[0] // batch_size
     epoch, pos = divmod(step, per_epoch)
-    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
-    idx = perm[pos * batch_size : (pos + 1) * batch_size]
+    idx = epoch_order(x.shape[0], seed, epoch)[pos * batch_size : (pos + 1) * batch_size]
     return x[idx], (y[idx] if y is not None else None)
+
+
+@functools.lru_cache(maxsize=4)
+def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The shuffled order of ``epoch``: drawn once per epoch, not once per batch (a permutation of a few
+    hundred thousand pairs costs more than a trajectory EBM's training step)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
 
 
 class Trainer:

@@ -67,9 +67,20 @@ def record_one(env, gait_cfg: GaitConfig, length: int, seed: int, index: int) ->
     states[0] = u.data.qpos[:STATE_DIM]
     for t in range(length):
         actions[t], random[t] = policy.action(t), policy.is_random(t)
-        env.step(actions[t])
+        advance(u, actions[t])
         states[t + 1] = u.data.qpos[:STATE_DIM]
     return {"states": states, "actions": actions, "random": random}
+
+
+def advance(u, action: np.ndarray) -> None:
+    """``env.step(action)`` of the unwrapped robot env without its observation, goal check and reward: the
+    same three calls that move the simulation (clip, actuate, ``n_substeps`` MuJoCo steps, callback), in
+    ~60 % of the time (building the observation dict costs more than the physics; tests check the states
+    are identical)."""
+    action = np.clip(action, u.action_space.low, u.action_space.high)
+    u._set_action(action)
+    u._mujoco_step(action)
+    u._step_callback()
 
 
 _WORKER_ENV = None  # a worker process's own env (multiprocessing initializer)
