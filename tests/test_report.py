@@ -39,10 +39,11 @@ def fake_project(tmp: Path) -> None:
 def test_report_has_every_table_and_resolvable_images(tmp_path, monkeypatch):
     fake_project(tmp_path)
     monkeypatch.chdir(tmp_path)
-    from stages.report.page import build
+    from stages.report.page import build, read_metrics
     from stages.report.document import to_html, to_markdown
+    from stages.report.scorecard import scorecard
 
-    blocks = build()
+    blocks = build(scorecard(read_metrics))
     md = to_markdown(blocks, tmp_path / "report")
     html = to_html(blocks, "t")
     for title in ("1. Generation", "2. Denoising", "3. Cross-class", "4. Out-of-distribution", "5. Adversarial",

@@ -9,7 +9,6 @@ import yaml
 
 from stages.common.params import PARAMS, flatten
 from stages.common.paths import METRICS
-from stages.report.scorecard import scorecard
 from stages.report.sections import SECTIONS, load
 
 REPORT = Path("report")
@@ -25,10 +24,9 @@ def read_metrics(rel: str) -> dict | None:
     return load(METRICS / rel)
 
 
-def scorecard_blocks(card: list[tuple] | None = None) -> list[tuple]:
-    """The scorecard's heading, note and table, from ``card`` (``scorecard(read_metrics)`` when None)."""
-    rows = [[("link", claim.name, claim.section), ours, claim.paper, v, claim.rule]
-            for claim, ours, v in (card if card is not None else scorecard(read_metrics))]
+def scorecard_blocks(card: list[tuple]) -> list[tuple]:
+    """The scorecard's heading, note and table, from ``card = scorecard(read_metrics)``."""
+    rows = [[("link", claim.name, claim.section), ours, claim.paper, v, claim.rule] for claim, ours, v in card]
     return [("h", 2, "Scorecard: the paper's claims, our numbers, the verdicts", "scorecard"),
             ("p", "Verdicts are computed from the metrics files by the rule in the last column (stages/report/"
                   "scorecard.py): reproduced when it holds, not reproduced when it fails, not comparable at this "
@@ -36,7 +34,7 @@ def scorecard_blocks(card: list[tuple] | None = None) -> list[tuple]:
             ("table", ["claim", "ours", "paper", "verdict", "rule"], rows)]
 
 
-def build(card: list[tuple] | None = None) -> list[tuple]:
+def build(card: list[tuple]) -> list[tuple]:
     blocks = [("h", 1, TITLE), ("p", INTRO), *scorecard_blocks(card)]
     for section in SECTIONS:
         blocks += section()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from stages.report.page import REPORT, scorecard_blocks
+from stages.report.page import REPORT, read_metrics, scorecard_blocks
+from stages.report.scorecard import scorecard
 from stages.report.document import to_markdown
 
 README = Path("README.md")
@@ -19,7 +20,7 @@ START, END = "<!-- scorecard:start (python -m stages.report.readme) -->", "<!-- 
 
 
 def block() -> str:
-    table = to_markdown(scorecard_blocks()[2:], REPORT).strip()
+    table = to_markdown(scorecard_blocks(scorecard(read_metrics))[2:], REPORT).strip()
     return re.sub(r"\]\(#([\w-]+)\)", rf"]({REPORT.as_posix()}/index.md#\1)", table)
 
 
