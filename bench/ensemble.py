@@ -21,7 +21,8 @@ prints a row per checkpoint: how far one model's FD moves between neighbouring c
 which the ensemble is judged.
 
 Schedules: `anneal` (the default: lr falls to ~0 over the last quarter), `constant` (the original's),
-`floor<f>` (the anneal stops at f times the lr, e.g. `floor0.1`). Prints a markdown table; with
+`floor<f>` (the anneal stops at f times the lr, e.g. `floor0.1`), `cycles<k>` (the anneal in k restarts,
+`train.lr_cycles`; with `--spacings` = the cycle's length the ensemble holds the cycles' ends). Prints a markdown table; with
 `--csv` / `--figure` also writes the rows and a bar chart. Needs `models/classifier/model.pt` and
 `data/digits` (`dvc repro classifier`). Results depend on the thread count (float summation order):
 the numbers in docs/generation.md are from `--threads 1`.
@@ -47,6 +48,10 @@ def schedule(name: str) -> dict:
         return {}
     if name == "constant":
         return {"lr_anneal_from": 1.0}
+    if name.startswith("cycles"):  # cycles<k>: the anneal split into k restarts (snapshot ensembles)
+        k = name[len("cycles"):]
+        if k.isdigit() and int(k) > 0:
+            return {"lr_cycles": int(k)}
     if name.startswith("floor"):
         try:
             floor = float(name[len("floor"):])
@@ -54,7 +59,8 @@ def schedule(name: str) -> dict:
             floor = -1.0
         if 0 <= floor <= 1:
             return {"lr_floor": floor}
-    raise SystemExit(f"error: --schedules: unknown schedule {name!r} (anneal, constant, floor<f> with f in [0, 1])")
+    raise SystemExit(f"error: --schedules: unknown schedule {name!r} (anneal, constant, floor<f> with f in [0, 1], "
+                     "cycles<k>)")
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ from stages.common.tracking import stage_run
 
 def main(args) -> None:
     params = load_params(composition.SECTIONS)
-    factors, net, train_cfg, langevin_cfg = params["factors"]
+    section = params["factors"]
+    factors, (net, train_cfg, langevin_cfg) = section.cfg, section.of(args.factor)
     if args.factor not in factors.names:
         raise UserError(f"factors.names: {args.factor!r} is not listed (listed: {', '.join(factors.names)})")
     torch.manual_seed(params["seed"])

@@ -223,6 +223,17 @@ def test_bad_params_and_missing_files_give_one_line_errors(tmp_path, monkeypatch
         SECTIONS["dsprites"]({"source": "web"}, "dsprites.")
     with pytest.raises(ConfigError, match="factors.step_sizes: unknown key"):
         SECTIONS["factors"]({"step_sizes": 1}, "factors.")
+    with pytest.raises(ConfigError, match=r"factors.per_factor\[0\] = 'colour': unknown factor"):
+        SECTIONS["factors"]({"per_factor": {"colour": {"n_iters": 5}}}, "factors.")
+    with pytest.raises(ConfigError, match="factors.per_factor.shape.names: not a setting of one factor's model"):
+        SECTIONS["factors"]({"per_factor": {"shape": {"names": ["shape"]}}}, "factors.")
+    with pytest.raises(ConfigError, match=r"factors.per_factor.shape.n_iters = 0: must be > 0"):
+        SECTIONS["factors"]({"per_factor": {"shape": {"n_iters": 0}}}, "factors.")
+    section = SECTIONS["factors"]({"n_iters": 7, "per_factor": {"shape": {"n_iters": 9, "spectral_norm": True}}},
+                                  "factors.")
+    net, train, _ = section.of("shape")
+    assert (train.n_iters, net.spectral_norm) == (9, True)  # the override, and the shared rest
+    assert section.of("size")[1].n_iters == 7 and not section.of("size")[0].spectral_norm
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError, match=r"data/dsprites/dsprites.npz: missing .* run `dvc repro dsprites`"):
         load_dsprites()

@@ -78,8 +78,9 @@ def test_each_network_takes_a_tiny_training_step(name, tmp_path):
 def test_dsprites_factor_networks_take_a_tiny_training_step_at_64x64(tmp_path):
     _, params = resolve("dsprites", tmp_path)
     assert params["dsprites"].image_size == 64 and params["dsprites"].source == "real"
-    factors, net_cfg, train_cfg, langevin_cfg = params["factors"]
+    factors = params["factors"].cfg
     for factor in factors.names:
+        net_cfg, train_cfg, langevin_cfg = params["factors"].of(factor)
         model = factor_energy(64 * 64, factor, net_cfg, factors.label_gain)
         tiny = dataclasses.replace(train_cfg, batch_size=2, replay_size=8)
         trainer = Trainer(model, tiny, dataclasses.replace(langevin_cfg, n_steps=1), lambda n: torch.rand(n, 1, 64, 64))

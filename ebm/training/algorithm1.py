@@ -45,6 +45,12 @@ class TrainConfig:
     # Above 0 the late checkpoints keep moving, so a historical ensemble of them has an oscillation to
     # average over (docs/generation.md measures both).
     lr_floor: float = field(default=0.0, metadata=between(0, 1))
+    # The iterations from lr_anneal_from on split into this many equal cycles, each restarting at the
+    # full lr and annealing towards 0 (snapshot ensembles, Huang et al. 2017). 1: one anneal. With
+    # history_every = the cycle's length, the historical ensemble holds the cycles' low-lr ends, each
+    # as settled as the final model, rather than the final model's noisier high-lr neighbours
+    # (docs/generation.md).
+    lr_cycles: int = field(default=1, metadata=gt(0))
     # Weight of a label contrast for conditional models: each positive image is also scored under
     # another image's label, and softplus(E(x, y) - E(x, y')) asks its own label to be the lower
     # (the pairwise form of the label loss in Li, Du, van de Ven & Mordatch 2020). Langevin
@@ -58,7 +64,11 @@ class TrainConfig:
     def lr_scale(self, step: int) -> float:
         """The learning-rate factor of iteration ``step`` (1-based)."""
         start = int(self.lr_anneal_from * self.n_iters)
-        return 1.0 if step <= start else max(self.lr_floor, (self.n_iters - step + 1) / (self.n_iters - start + 1))
+        if step <= start:
+            return 1.0
+        cycle = (self.n_iters - start) / self.lr_cycles  # iterations per cycle
+        pos = (step - start - 1) % cycle + 1 if self.lr_cycles > 1 else step - start  # 1..cycle within it
+        return max(self.lr_floor, (cycle - pos + 1) / (cycle + 1))
 
 
 def random_batches(x: torch.Tensor, y: torch.Tensor | None, batch_size: int, generator=None) -> Iterator:

@@ -34,19 +34,19 @@ KNOWN = ("seed", "download", "classifier", "train", "variants", "sample", "evalu
 
 # Groups of keys params.yaml may leave out, with what their library defaults (which then run) are:
 _LANGEVIN = ("form", "clamp")  # decoupled steps, clamped to [0, 1]: the original's sampler on images
-_OPTIM = ("beta1", "beta2", "l2_coeff", "lr_floor")  # Adam (0, 0.999), the L2 energy penalty 1, the anneal to ~0
+_OPTIM = ("beta1", "beta2", "l2_coeff", "lr_floor", "lr_cycles")  # Adam (0, 0.999), the L2 penalty 1, one anneal to ~0
 _HISTORY = ("history_every", "history_size")  # checkpoint history: only the image EBMs keep one (their params set it)
 _NO_LABEL = ("label_contrast", "label_temperature")  # Algorithm 1 alone, no label contrast
 _GUARD = ("energy_bound", "max_rollbacks", "lr_decay", "snapshot_every")  # the divergence guard's thresholds
 OPTIONAL = {  # "section." -> the keys params.yaml may leave out; every other key is required
     "download.": ("imagenet32_path", "imagenet128_path", "imagenet128_per_class"),  # paper scale: user paths
-    "train.": _NO_LABEL,
+    "train.": (*_NO_LABEL, "lr_cycles"),  # one anneal (restarts measured worse: docs/generation.md)
     **{f"{s}.": _LANGEVIN for s in ("sample", "fid", "restore", "crossclass", "robustness", "compose")},
     "toy2d.": (*_OPTIM, *_HISTORY, "lr_anneal_from", *_NO_LABEL, "form"),
     "factors.": (*_OPTIM, *_HISTORY, *_LANGEVIN),
     "crossproduct.": (*_OPTIM, *_HISTORY, "lr_anneal_from", *_NO_LABEL, *_LANGEVIN),
-    "trajectory.ebm_cond.": (*_HISTORY, "lr_floor", *_NO_LABEL, "start_scale", "noise_share", *_GUARD),
-    "trajectory.ebm_uncond.": (*_HISTORY, "lr_floor", *_NO_LABEL, "memory_frames", "memory_reach", "space",
+    "trajectory.ebm_cond.": (*_HISTORY, "lr_floor", "lr_cycles", *_NO_LABEL, "start_scale", "noise_share", *_GUARD),
+    "trajectory.ebm_uncond.": (*_HISTORY, "lr_floor", "lr_cycles", *_NO_LABEL, "memory_frames", "memory_reach", "space",
                                "start_scale", *_GUARD),
 }
 

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ebm.composition.compose import ComposeConfig, Scheme
 from ebm.composition.crossproduct import CrossProductConfig
 from ebm.composition.dsprites import FACTORS
 from ebm.composition.judge import JudgeConfig, JudgeTolerance
-from ebm.config import ConfigError, between, build, build_split, ge, gt
+from ebm.config import ConfigError, as_mapping, between, build, build_split, ge, gt
 from ebm.sampling import LangevinConfig
 from ebm.training import TrainConfig
 
@@ -65,10 +66,41 @@ def _choices(names, allowed, key: str) -> None:
             raise ConfigError(f"{key}[{i}] = {n!r}: unknown value (allowed: {', '.join(allowed)})")
 
 
+class FactorsSection(NamedTuple):
+    """The factors section: the settings every factor model shares, and each factor's own (``per_factor``:
+    the shared settings with that factor's overrides; a factor not listed there trains on the shared ones)."""
+
+    cfg: FactorParams
+    net: NetParams
+    train: TrainConfig
+    langevin: LangevinConfig
+    per_factor: dict
+
+    def of(self, factor: str) -> tuple[NetParams, TrainConfig, LangevinConfig]:
+        """(network, training, Langevin) settings of one factor's model."""
+        return self.per_factor.get(factor, (self.net, self.train, self.langevin))
+
+
 def check_factors(v, p):
-    cfg, net, train, langevin = build_split(v, p, FactorParams, NetParams, TrainConfig, LangevinConfig)
+    v = dict(as_mapping(v, p))
+    per = as_mapping(v.pop("per_factor", None) or {}, f"{p}per_factor")
+    classes = (FactorParams, NetParams, TrainConfig, LangevinConfig)
+    cfg, net, train, langevin = build_split(v, p, *classes)
     _check_factors(cfg.names, f"{p}names")
-    return cfg, net, train, langevin
+    _check_factors(list(per), f"{p}per_factor")
+    own = {f.name for c in classes[1:] for f in dataclasses.fields(c)}
+    settings = {}
+    for factor, overrides in per.items():
+        key = f"{p}per_factor.{factor}."
+        overrides = as_mapping(overrides, key[:-1])
+        unknown = sorted(str(k) for k in overrides if k not in own)
+        if unknown:
+            raise ConfigError(f"{key}{unknown[0]}: not a setting of one factor's model (allowed: {', '.join(sorted(own))})")
+        try:  # the shared keys are valid (built above): an error here is an override's, named as such
+            settings[factor] = build_split({**v, **overrides}, p, *classes)[1:]
+        except ConfigError as e:
+            raise ConfigError(str(e).replace(p, key, 1)) from None
+    return FactorsSection(cfg, net, train, langevin, settings)
 
 
 def check_compose(v, p):
