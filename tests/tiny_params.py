@@ -21,7 +21,7 @@ TINY = {
               "n_traces": 3, "log_every": 2},
     "dsprites": {"n_images": 1000},  # + the cross-product slice (18,432 images)
     "factor_judge": {"epochs": 1},
-    "factors": {"n_iters": 4, "n_steps": 3, "log_every": 2, "per_factor": {"shape": {"n_iters": 4, "spectral_norm": True}}},
+    "factors": {"n_iters": 4, "n_steps": 3, "log_every": 2},  # per_factor lengths too (tiny() below)
     "compose": {"n_samples": 20, "n_steps": 3, "n_show": 4},
     "crossproduct": {"n_iters": 3, "n_steps": 3, "n_test": 16, "sample_steps": 3, "seen": [0.0, 1.0], "gen_steps": 5},
     "record": {"n_trajectories": 6, "length": 10, "render": False},  # the real simulator, no GL needed
@@ -46,4 +46,6 @@ def tiny(params: dict) -> dict:
                     out[section][k] = v
         else:
             out[section] = values
+    for overrides in (out.get("factors", {}).get("per_factor") or {}).values():  # one factor's own length
+        overrides["n_iters"] = TINY["factors"]["n_iters"]
     return out
