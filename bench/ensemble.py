@@ -22,8 +22,8 @@ which the ensemble is judged.
 
 Schedules: `anneal` (the default: lr falls to ~0 over the last quarter), `constant` (the original's),
 `floor<f>` (the anneal stops at f times the lr, e.g. `floor0.1`), `cycles<k>` (the anneal in k restarts,
-`train.lr_cycles`; with `--spacings` = the cycle's length the ensemble holds the cycles' ends). Prints a markdown table; with
-`--csv` / `--figure` also writes the rows and a bar chart. Needs `models/classifier/model.pt` and
+`train.lr_cycles`; with `--spacings` = the cycle's length the ensemble holds the cycles' ends). Prints a
+markdown table; with `--csv` / `--figure` also writes the rows and a bar chart. Needs `models/classifier/model.pt` and
 `data/digits` (`dvc repro classifier`). Results depend on the thread count (float summation order):
 the numbers in docs/generation.md are from `--threads 1`.
 """

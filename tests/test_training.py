@@ -97,7 +97,6 @@ def test_lr_anneal_is_constant_then_falls_linearly_and_scales_the_adam_step():
     assert torch.allclose(moved(0.25), moved(1.0) * 0.25)
 
 
-
 def test_lr_cycles_restart_the_anneal_and_one_cycle_is_the_plain_anneal():
     one = TrainConfig(n_iters=100, lr_anneal_from=0.6)
     assert [TrainConfig(n_iters=100, lr_anneal_from=0.6, lr_cycles=1).lr_scale(s) for s in range(1, 101)] == \
@@ -105,9 +104,10 @@ def test_lr_cycles_restart_the_anneal_and_one_cycle_is_the_plain_anneal():
     cyc = TrainConfig(n_iters=100, lr_anneal_from=0.6, lr_cycles=4)  # 40 iterations: four cycles of 10
     assert cyc.lr_scale(60) == 1.0
     ends = [cyc.lr_scale(s) for s in (70, 80, 90, 100)]
-    assert ends == [1 / 11] * 4  # every cycle ends as low as the one anneal's last step (1 / 41) scaled to 10
+    assert ends == [1 / 11] * 4  # each cycle ends at 1 / (its length + 1), as the one anneal does at 1 / 41
     starts = [cyc.lr_scale(s) for s in (61, 71, 81, 91)]
     assert starts == [10 / 11] * 4 and all(cyc.lr_scale(s) > cyc.lr_scale(s + 1) for s in range(61, 70))
+
 
 def test_a_resumed_trainer_has_the_last_negatives_for_the_final_grid():
     torch.manual_seed(0)
