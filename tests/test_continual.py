@@ -208,6 +208,26 @@ def test_every_method_runs_the_shared_loop(name):
     assert len(result.acc_all[""]) == 5 and all(0 <= a <= 1 for a in result.acc_all[""])
 
 
+def test_each_task_trains_through_the_one_fit_loop_in_a_fresh_order_per_epoch(monkeypatch):
+    """The continual learners, the EBM among them, train through ebm.training.fit: one step per minibatch,
+    every image once per epoch, a new order each epoch."""
+    from ebm.continual import loop
+
+    calls, real = [], loop.fit
+    monkeypatch.setattr(loop, "fit", lambda trainer, batch, n, **kw: calls.append(n) or real(trainer, batch, n, **kw))
+    torch.manual_seed(0)
+    s = build_continual(TINY)
+    x, y = digits(6)
+    tasks = split_tasks(y, 10, 2)
+    method = build_method("ebm", 64, 10, s)
+    run_tasks(method, (x, y), (x, y), tasks, tasks)
+    assert calls == [method.epochs * -(-len(t.index) // method.batch_size) for t in tasks]
+    batch, n = loop.epoch_batches(torch.arange(10.0)[:, None], torch.arange(10), epochs=2, batch_size=4)
+    epochs = [torch.cat([batch(step)[1] for step in range(e * 3 + 1, e * 3 + 4)]) for e in range(2)]
+    assert n == 6 and all(sorted(e.tolist()) == list(range(10)) for e in epochs)
+    assert not torch.equal(epochs[0], epochs[1])
+
+
 def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"continual\.methods\[1\] = 'gem'"):
         build_continual({"methods": ["ewc", "gem"]})

@@ -117,14 +117,15 @@ def test_deleting_any_key_is_an_error_naming_it_never_a_silent_library_default()
     import copy
 
     from ebm.config import ConfigError
-    from stages.common.params import check_sections
+    from stages.common.params import SHARED, check_sections
 
     raw = default_params()
     base = repr(check_sections(raw, *SCHEMAS))
+    overrides = {f"{section}.{key}" for section, _, keys in SHARED for key in keys}  # fid.grad_clip: train's if unset
     unchanged = []
     for path in _leaves(raw):
-        if path[:2] == ("factors", "per_factor"):  # an override: deleting it gives the shared value written above it
-            continue
+        if path[:2] == ("factors", "per_factor") or ".".join(path) in overrides:
+            continue  # an override: deleting it gives the shared value written elsewhere
         edited = copy.deepcopy(raw)
         parent = edited
         for k in path[:-1]:
@@ -158,17 +159,51 @@ def flat(d: dict, prefix: str = "") -> dict:
 
 
 def test_dvc_exp_run_set_param_changes_that_key_only(tmp_path):
-    """`dvc exp run -S sample.step_size=5` rewrites params.yaml through DVC's Hydra overrides (ruamel round
-    trip): every other value must come back unchanged. Why the shared Langevin and device settings are
-    written in each section, not as YAML anchors (`<<: *langevin`): this rewrite copies every merged key into
-    every section that merges it, so the next change to the anchor would no longer reach them
-    (README, "Everyday use")."""
+    """`dvc exp run -S train.step_size=5 -S ++sample.step_size=7` rewrites params.yaml through DVC's Hydra
+    overrides (ruamel round trip): every other value must come back unchanged, and the test-time stages that
+    leave the step out read train's. Why the shared settings are filled in by our loader, not written as
+    YAML anchors (`<<: *langevin`): this rewrite copies every merged key into every section that merges it,
+    so the next change to the anchor would no longer reach them (README, "Everyday use")."""
     from dvc.utils.hydra import apply_overrides
+
+    from stages.common.params import check_sections
 
     p = tmp_path / "params.yaml"
     p.write_text((ROOT / "params.yaml").read_text())
-    apply_overrides(p, ["sample.step_size=5"])
+    apply_overrides(p, ["train.step_size=5", "++sample.step_size=7"])
     after = flat(yaml.safe_load(p.read_text()))
     before = flat(default_params())
     assert {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys()
-            if before.get(k) != after.get(k)} == {"sample.step_size": (10.0, 5)}
+            if before.get(k) != after.get(k)} == {"train.step_size": (10.0, 5), "sample.step_size": (None, 7)}
+    configs = check_sections(yaml.safe_load(p.read_text()), *SCHEMAS)
+    assert configs["train"][1].step_size == 5 and configs["sample"][1].step_size == 7  # its own
+    assert configs["restore"][2].step_size == 5 and configs["robustness"][2].step_size == 5  # train's
+
+
+def test_shared_settings_are_written_once_and_read_where_a_section_leaves_them_out():
+    from dataclasses import fields
+
+    from ebm.accel import AccelConfig
+    from ebm.config import ConfigError
+    from stages.common.params import _ACCEL, SHARED, check_sections
+
+    raw = default_params()
+    configs = check_sections(raw, *SCHEMAS)
+    train_chain = configs["train"][1]
+    for section in ("sample", "fid", "restore", "crossclass", "robustness"):
+        langevin = next(c for c in configs[section] if type(c) is type(train_chain))
+        assert (langevin.step_size, langevin.noise_std) == (train_chain.step_size, train_chain.noise_std), section
+        assert section not in raw or "step_size" not in raw[section]  # written once, in train
+    assert configs["fid"][4].grad_clip == 0.05 != train_chain.grad_clip  # a section's own value wins
+    assert configs["compose"][-1].step_size == raw["factors"]["step_size"] and "step_size" not in raw["compose"]
+    assert list(_ACCEL) == [f.name for f in fields(AccelConfig)]
+    assert {s for s, src, _ in SHARED if src == "device"} == {"train", "sample", "fid", "restore", "crossclass",
+                                                               "ood", "robustness"}
+    for edit, message in [(("device", "amp", "fp16"), "device.amp = 'fp16'"),  # named where it is written
+                          (("train", "noise_std", -1), "train.noise_std = -1"),
+                          (("device", "chanels_last", True), "device.chanels_last: unknown key")]:
+        bad = default_params()
+        bad[edit[0]][edit[1]] = edit[2]
+        with pytest.raises(ConfigError) as e:
+            check_sections(bad, *SCHEMAS)
+        assert str(e.value).startswith(message), str(e.value)

@@ -147,8 +147,9 @@ def test_two_queued_experiments_run_side_by_side_and_both_land_in_the_root_mlflo
     names = ("queued7", "queued9")
     for name in names:
         # a test-time param: each experiment reruns sample, evaluate and report only (train's rerun under
-        # `dvc exp run` is the test above), so the two queues' side-by-side run stays short
-        sh(repo, "dvc", "exp", "run", "--queue", "-n", name, "-S", f"sample.step_size={name[-1]}")
+        # `dvc exp run` is the test above), so the two queues' side-by-side run stays short; `++` sets a key
+        # params.yaml leaves to train (stages.common.params.SHARED)
+        sh(repo, "dvc", "exp", "run", "--queue", "-n", name, "-S", f"++sample.step_size={name[-1]}")
     # Not through sh(): the workers it spawns inherit its stdout/stderr, and a captured pipe would
     # keep `dvc queue start` waiting until the last worker exits.
     with open(repo.parent / "queue-start.log", "w") as log:

@@ -1,14 +1,17 @@
-"""The one task loop every method shares, and its accuracy bookkeeping."""
+"""The one task loop every method shares, and its accuracy bookkeeping. Each task trains through
+``ebm.training.fit``, the pipeline's one fit loop, with the learner's ``observe`` as the step."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import torch
 
 from ebm.continual.base import Method
 from ebm.continual.tasks import Task, seen_classes
+from ebm.training.fit import fit
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,9 @@ def run_tasks(method: Method, train: tuple[torch.Tensor, torch.Tensor], test: tu
     for t, task in enumerate(train_tasks):
         method.begin_task(t, task.classes, seen_classes(train_tasks, t))
         xs, ys = x[task.index], y[task.index]
-        for _ in range(method.epochs):
-            perm = torch.randperm(len(xs), generator=generator)
-            for i in range(0, len(perm), method.batch_size):
-                idx = perm[i : i + method.batch_size]
-                stats = method.observe(xs[idx], ys[idx])
-                if on_batch is not None:
-                    on_batch(stats)
+        batch, n_steps = epoch_batches(xs, ys, method.epochs, method.batch_size, generator)
+        fit(Learner(method), batch, n_steps, log_every=1,
+            on_log=None if on_batch is None else lambda step, stats: on_batch(stats))
         method.end_task(xs, ys)
         for name, scores in method.scorers().items():
             pred = predict(scores, xt)
@@ -54,6 +53,35 @@ def run_tasks(method: Method, train: tuple[torch.Tensor, torch.Tensor], test: tu
             acc_task.setdefault(name, []).append([accuracy(pred[s.index], yt[s.index]) for s in test_tasks])
             confusion[name] = task_confusion(pred, test_tasks)  # the last task's overwrites the earlier ones
     return Result(acc_all, acc_task, confusion)
+
+
+class Learner:
+    """A continual method as ``fit``'s trainer: one step is one ``observe`` (no learning-rate schedule)."""
+
+    cfg = SimpleNamespace(lr_scale=lambda step: 1.0)
+
+    def __init__(self, method: Method):
+        self.method = method
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, lr_scale: float = 1.0) -> dict[str, float]:
+        return self.method.observe(x, y)
+
+
+def epoch_batches(x: torch.Tensor, y: torch.Tensor, epochs: int, batch_size: int,
+                  generator: torch.Generator | None = None) -> tuple[Callable[[int], tuple], int]:
+    """(batch(step) for steps 1..n, n): ``epochs`` passes over x, y in minibatches, each pass in a fresh random
+    order drawn at its first batch (so the draws interleave with the learner's own as one pass loop's would)."""
+    per_epoch = -(-len(x) // batch_size)
+    order = {}
+
+    def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        i = (step - 1) % per_epoch
+        if i == 0:
+            order["perm"] = torch.randperm(len(x), generator=generator)
+        idx = order["perm"][i * batch_size : (i + 1) * batch_size]
+        return x[idx], y[idx]
+
+    return batch, epochs * per_epoch
 
 
 def task_confusion(pred: torch.Tensor, tasks: list[Task]) -> list[list[float]]:

@@ -1,7 +1,8 @@
-"""One fit loop for the EBMs the pipeline trains with Algorithm 1 (images, dSprites factors, 2-D toys,
-cross-product models, trajectories): Algorithm 1 steps under the learning-rate schedule, the
-divergence guard, periodic hooks (history checkpoints, resume states) and logging callbacks.
-The continual-learning EBM is not one of them: it trains task by task in ebm.continual's loop.
+"""One fit loop for every model the pipeline trains step by step: the EBMs it trains with Algorithm 1
+(images, dSprites factors, 2-D toys, cross-product models, trajectories), steps under the
+learning-rate schedule with the divergence guard, periodic hooks (history checkpoints, resume states)
+and logging callbacks; and each task of the continual learners, the EBM among them
+(``ebm.continual.loop``: a step is the learner's ``observe``, without schedule, guard or hooks).
 
 The loop is pure: batches come from a function of the step, and whatever touches files or a
 tracking server is a callback of the caller. Order within a step, which results depend on: the
@@ -36,7 +37,8 @@ def fit(trainer: Trainer, batch: Callable[[int], tuple], n_iters: int, *, log_ev
         on_rollback: Callable[[int, dict], None] | None = None,
         hooks: Sequence[tuple[int, Callable[[int], None]]] = (),
         steps: Iterable[int] | None = None) -> FitLog:
-    """Steps ``start + 1 .. n_iters`` of ``trainer`` (a resumed run passes its ``start`` and ``log``).
+    """Steps ``start + 1 .. n_iters`` of ``trainer`` (a resumed run passes its ``start`` and ``log``): a
+    ``Trainer``, or anything with ``step(x, y, lr_scale) -> stats`` and ``cfg.lr_scale(step)``.
 
     batch(step) -> (x, y or None); reduce: the stats of one step as every process sees them (DDP);
     keys: the stats a log row keeps (all when None); on_log(step, stats) after a row is added;

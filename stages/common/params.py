@@ -10,10 +10,18 @@ that stage's error.
 Every key of a section must be set, except the few in ``OPTIONAL`` (expert knobs whose library
 default is what the pipeline runs): deleting a key from params.yaml is an error naming it, never a
 silent switch to a library default (those are often the paper-scale values).
+
+Settings several sections share are written once (``SHARED``): the device settings in ``device``, a
+chain's step, noise and clip in the section that trains the model the chains sample (``train`` for the
+digits models' test-time stages, ``factors`` for the dSprites ones). A section that leaves such a key
+out reads it from there; one that sets it keeps its own (``dvc exp run -S ++sample.step_size=5``: the
+``++`` sets a key the file may not hold).
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,7 +36,7 @@ Checker = Callable[[Any, str], Any]  # (the section's raw value, "section.") -> 
 
 # Every section params.yaml may hold, in the order they are checked (tests/test_params.py checks
 # that it matches the schema modules).
-KNOWN = ("seed", "download", "classifier", "train", "variants", "sample", "evaluate", "fid", "restore",
+KNOWN = ("seed", "download", "device", "classifier", "train", "variants", "sample", "evaluate", "fid", "restore",
          "crossclass", "ood", "robustness", "toy2d", "dsprites", "factor_judge", "factors", "compose",
          "crossproduct", "continual", "record", "trajectory")
 
@@ -49,6 +57,20 @@ OPTIONAL = {  # "section." -> the keys params.yaml may leave out; every other ke
     "trajectory.ebm_uncond.": (*_HISTORY, "lr_floor", "lr_cycles", *_NO_LABEL, "memory_frames", "memory_reach", "space",
                                "start_scale", *_GUARD),
 }
+
+_CHAIN = ("step_size", "noise_std", "grad_clip")  # a chain's temperature: that of the chains the model trained with
+_ACCEL = ("device", "amp", "channels_last", "compile")  # ebm.accel.AccelConfig (tests check the names)
+SHARED = (  # (section, the section it reads the keys it leaves out from, those keys)
+    ("train", "device", (*_ACCEL, "backend")),
+    ("sample", "device", _ACCEL), ("sample", "train", _CHAIN),
+    ("fid", "device", _ACCEL), ("fid", "train", _CHAIN),
+    ("restore", "device", ("device",)), ("restore", "train", _CHAIN),
+    ("crossclass", "device", ("device",)), ("crossclass", "train", _CHAIN),
+    ("ood", "device", ("device",)),
+    ("robustness", "device", ("device",)), ("robustness", "train", _CHAIN),
+    ("compose", "factors", _CHAIN),
+    ("crossproduct", "factors", ("n_steps", *_CHAIN)),  # it fine-tunes the factor models with their own chain
+)
 
 SEED_MAX = 2**32 - 1  # numpy's limit; torch takes 64 bits, but seeds are offset and multiplied (batch_at, rank_seed)
 
@@ -81,29 +103,60 @@ def read_params(path: Path = PARAMS) -> dict:
 
 def load_params(*schemas: Mapping[str, Checker], path: Path = PARAMS) -> dict[str, Any]:
     """``seed`` and the sections of ``schemas`` (each a section name -> checker mapping), validated,
-    plus ``_raw`` (the whole file as read); raises UserError with one line."""
+    plus ``_raw`` (the whole file as read, the shared keys filled in: what the stages log); raises
+    UserError with one line."""
     path = Path(path)
     raw = read_params(path)
     try:
-        return {"_raw": raw, **check_sections(raw, *schemas)}
+        return {"_raw": with_shared(raw)[0], **check_sections(raw, *schemas)}
     except ConfigError as e:
         raise UserError(f"{path}: {e}") from None
 
 
+def _section(raw: Mapping, dotted: str) -> Any:
+    for part in dotted.split("."):
+        raw = raw.get(part) if isinstance(raw, Mapping) else None
+    return raw
+
+
+def with_shared(raw: Mapping[str, Any]) -> tuple[dict, dict[str, str]]:
+    """(a copy of ``raw`` whose sections hold the ``SHARED`` keys they leave out, {"section.key": the key
+    it reads, for each of those}). A section or its source that is not a mapping is left to its checker."""
+    filled, origin = copy.deepcopy(dict(raw)), {}
+    for name, source, keys in SHARED:
+        section, src = _section(filled, name), _section(filled, source)
+        if not isinstance(section, dict) or not isinstance(src, Mapping):
+            continue
+        for key in keys:
+            if key not in section:
+                origin[f"{name}.{key}"] = f"{source}.{key}"
+                if key in src:
+                    section[key] = src[key]
+    return filled, origin
+
+
 def check_sections(raw: Mapping[str, Any], *schemas: Mapping[str, Checker]) -> dict[str, Any]:
-    """The typed configs of ``seed`` and the sections of ``schemas``; raises ConfigError naming the key."""
+    """The typed configs of ``seed`` and the sections of ``schemas``; raises ConfigError naming the key (a
+    shared key by where it is written: ``train.step_size``, not the ``sample.step_size`` read from it)."""
     checkers: dict[str, Checker] = {"seed": check_seed}
     for schema in schemas:
         checkers.update(schema)
+    raw, origin = with_shared(raw)
     out = {}
     with required_keys(OPTIONAL):
         for name in KNOWN:
             if name not in checkers:
                 continue
-            if name == "seed":
-                out[name] = check_seed(raw.get(name, 0), f"{name}.")
-            else:  # every other section is a mapping; refused here once rather than in each checker
-                out[name] = checkers[name](as_mapping(raw.get(name), f"{name}."), f"{name}.")
+            try:
+                if name == "seed":
+                    out[name] = check_seed(raw.get(name, 0), f"{name}.")
+                else:  # every other section is a mapping; refused here once rather than in each checker
+                    out[name] = checkers[name](as_mapping(raw.get(name), f"{name}."), f"{name}.")
+            except ConfigError as e:
+                key = re.match(r"[\w.]*", str(e)).group()
+                if key in origin:
+                    raise ConfigError(origin[key] + str(e)[len(key):]) from None
+                raise
     return out
 
 

@@ -1,18 +1,33 @@
-"""Params sections of the image EBMs: ``classifier``, ``train``, ``variants``, ``sample``, ``evaluate``."""
+"""Params sections of the image EBMs: ``device``, ``classifier``, ``train``, ``variants``, ``sample``,
+``evaluate``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ebm.accel import AccelConfig, DistConfig
-from ebm.config import ConfigError, build, build_split, gt
+from ebm.config import ConfigError, as_mapping, build, build_split, gt, pick
 from ebm.evaluation import ClassifierConfig
 from ebm.models import NETWORKS
 from ebm.sampling import LangevinConfig, PersistentConfig
 from ebm.training import GuardConfig, TrainConfig
 from stages.common.schema import check_rounds
 from stages.common.sections.data import DATASETS
+
+
+DEVICE_KEYS = (*(f.name for f in fields(AccelConfig)), "backend")
+
+
+def _device(v, p):
+    """Where and how the torch stages run, written once: the sections that leave these keys out read them
+    here (``stages.common.params.SHARED``); (AccelConfig, the DDP backend)."""
+    v = as_mapping(v, p)
+    unknown = sorted(str(k) for k in v if k not in DEVICE_KEYS)
+    if unknown:
+        raise ConfigError(f"{p}{unknown[0]}: unknown key (allowed: {', '.join(sorted(DEVICE_KEYS))})")
+    backend = build(DistConfig, {"nproc": 1, **pick(v, DistConfig)}, p).backend  # nproc is train's own
+    return build(AccelConfig, pick(v, AccelConfig), p), backend
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,7 @@ def _sample(v, p):
 
 
 SECTIONS = {
+    "device": _device,
     "classifier": lambda v, p: build(ClassifierConfig, v, p),
     "train": _train,
     "variants": _variants,
