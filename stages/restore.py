@@ -1,7 +1,7 @@
 """restore: denoising (salt & pepper) and inpainting (bottom half) with the conditional EBM.
 
 Langevin runs on the corrupted pixels only, under the true label (openai/ebm_code_release;
-protocol: ebm.generalization.corruption.restore_task), on train and on held-out images:
+protocol: ebm.generalization.corruption.run), on train and on held-out images:
 a model that memorised its training set would restore train images much better.
 Metrics (metrics/restore/<v>.json), per task and split: the restored and the corrupted images'
 MSE to the clean ones, and the share the digits classifier still puts in their class.
@@ -16,7 +16,8 @@ import torch
 from tqdm import tqdm
 
 from ebm.evaluation import predict
-from ebm.generalization.corruption import TASKS, memorisation_ratios, restore_task, task_rounds
+from ebm.generalization import corruption
+from ebm.generalization.corruption import TASKS, task_rounds
 from stages.common.experiment import experiment_device, experiment_model, judge, subset
 from stages.common.generalization_figures import restore_panel
 from stages.common.generalization_io import restore_summary
@@ -35,18 +36,15 @@ def main(args) -> None:
     clf = judge(ckpt["dataset"], device)
     classify = None if clf is None else (lambda z: predict(clf, z)[0].argmax(1))
     gen = torch.Generator(device).manual_seed(params["seed"])  # corruption and chain noise
-    metrics = {}
+    splits = {split: subset(ckpt["dataset"], split, exp.n_images, params["seed"], device) for split in ("train", "test")}
     with stage_run("restore", exp.variant, section_params(params, "seed", "restore")) as run:
-        bar = tqdm(total=2 * len(TASKS), desc="restore", unit="set")
-        for split in ("train", "test"):
-            x, y = subset(ckpt["dataset"], split, exp.n_images, params["seed"], device)
-            for task in TASKS:
-                xc, xr, metrics[f"{task}_{split}"] = restore_task(model, task, x, y, cfg, langevin_cfg, gen, classify)
-                steps = task_rounds(cfg, task) * langevin_cfg.n_steps
-                run.log_artifact(restore_panel(images_dir("restore", exp.variant), task, split, (xc, xr, x), steps))
-                bar.update(1)
+        bar = tqdm(total=len(splits) * len(TASKS), desc="restore", unit="set")
+        result = corruption.run(model, splits, cfg, langevin_cfg, gen, classify, on_task=lambda *_: bar.update(1))
         bar.close()
-        metrics |= memorisation_ratios(metrics)
+        for (task, split), panel in result.images.items():
+            steps = task_rounds(cfg, task) * langevin_cfg.n_steps
+            run.log_artifact(restore_panel(images_dir("restore", exp.variant), task, split, panel, steps))
+        metrics = result.metrics
         run.write_metrics(metrics_file("restore", exp.variant), metrics)
     print(restore_summary(exp.variant, metrics))
 

@@ -82,6 +82,27 @@ def test_restore_fixes_masked_pixels_and_keeps_the_rest_exactly():
     assert torch.allclose(mse_per_image(torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2)), torch.ones(2))
 
 
+
+def test_the_restore_experiment_runs_every_task_on_both_splits_and_compares_them():
+    from ebm.generalization import RestoreConfig, corruption
+
+    protos = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(3))
+    model = Quadratic(protos.clone())
+    y = torch.tensor([0, 1, 2, 0])
+    splits = {"train": (protos[y], y), "test": (protos[y].flip(0), y.flip(0))}
+    cfg, lcfg = RestoreConfig(denoise_rounds=1, inpaint_rounds=1), LangevinConfig(n_steps=5, step_size=0.2)
+    seen = []
+    result = corruption.run(model, splits, cfg, lcfg, torch.Generator().manual_seed(0),
+                            on_task=lambda task, split: seen.append((task, split)))
+    assert seen == [(t, s) for s in ("train", "test") for t in corruption.TASKS] == list(result.images)
+    gen = torch.Generator().manual_seed(0)  # the same draws, task by task, as the stage made them before
+    for task, split in seen:
+        xc, xr, m = corruption.restore_task(model, task, *splits[split], cfg, lcfg, gen)
+        assert m == result.metrics[f"{task}_{split}"] and torch.equal(xr, result.images[(task, split)][1])
+    assert result.metrics["inpaint_test_over_train_mse"] == (result.metrics["inpaint_test"]["mse"]
+                                                             / result.metrics["inpaint_train"]["mse"])
+
+
 # ---- cross-class -------------------------------------------------------------------------
 
 def test_other_labels_always_differ_and_cover_every_other_class():

@@ -1,8 +1,9 @@
 """Denoising and inpainting (openai/ebm_code_release): corrupt images, restore them by masked Langevin.
 
 The chain runs on the corrupted pixels only (mask = 1 there), conditioned on the
-true label; the rest of the image keeps its values. ``restore_task`` is the restore
-stage's protocol for one task on one set of images.
+true label; the rest of the image keeps its values. ``restore_task`` is the protocol for
+one task on one set of images; ``run`` is the restore experiment: every task on train and
+held-out images, and the memorisation ratios.
 """
 
 from __future__ import annotations
@@ -100,3 +101,25 @@ def memorisation_ratios(metrics: dict[str, dict]) -> dict[str, float]:
     restore worse than train ones (the original's memorisation check)."""
     return {f"{task}_test_over_train_mse": metrics[f"{task}_test"]["mse"] / max(metrics[f"{task}_train"]["mse"], 1e-12)
             for task in TASKS}
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    metrics: dict  # "<task>_<split>": restore_task's metrics; "<task>_test_over_train_mse": memorisation_ratios
+    images: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # (task, split) -> (corrupted,
+    #                                                                                   restored, clean)
+
+
+def run(model, splits: dict[str, tuple[torch.Tensor, torch.Tensor]], cfg: RestoreConfig, langevin_cfg: LangevinConfig,
+        generator=None, classify: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        on_task: Callable[[str, str], None] | None = None) -> RestoreResult:
+    """Every task of ``TASKS`` on each split's images (``splits``: name -> (x, y), "train" and "test" for the
+    ratios), in that order, which is the order of the generator's draws; on_task(task, split) after each."""
+    metrics, images = {}, {}
+    for split, (x, y) in splits.items():
+        for task in TASKS:
+            xc, xr, metrics[f"{task}_{split}"] = restore_task(model, task, x, y, cfg, langevin_cfg, generator, classify)
+            images[(task, split)] = (xc, xr, x)
+            if on_task is not None:
+                on_task(task, split)
+    return RestoreResult(metrics | memorisation_ratios(metrics), images)
