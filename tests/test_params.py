@@ -207,3 +207,17 @@ def test_shared_settings_are_written_once_and_read_where_a_section_leaves_them_o
         with pytest.raises(ConfigError) as e:
             check_sections(bad, *SCHEMAS)
         assert str(e.value).startswith(message), str(e.value)
+
+
+def test_every_stage_declares_the_shared_keys_its_sections_read():
+    """dvc.yaml must list, beside a section, the keys that section reads from another (params.SHARED), or
+    changing `train.noise_std` would leave `sample@` marked up to date."""
+    from stages.common.params import SHARED
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        declared = {str(p).split(".${")[0].strip('"') for p in stage.get("params", [])}
+        for section, source, keys in SHARED:
+            if section in declared:
+                missing = [f"{source}.{k}" for k in keys if source not in declared and f"{source}.{k}" not in declared]
+                assert not missing, f"{name} reads {section}, so it must declare {missing} (params.SHARED)"
